@@ -1,0 +1,120 @@
+//! The one role-guard mechanism: handlers name the caller they need as an extractor argument
+//! (`AuthUser`, `Admin`, `Superadmin`). Every request re-reads the user, so bans and role
+//! changes take effect at once, not when the access token expires.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::http::header;
+use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
+use uuid::Uuid;
+
+use comptoir_domain::types::Role;
+use comptoir_domain::users;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// An authenticated, non-banned user.
+#[derive(Debug, Clone)]
+pub struct AuthUser {
+    pub id: Uuid,
+    pub role: Role,
+}
+
+/// An authenticated superadmin or maintainer.
+#[derive(Debug, Clone)]
+pub struct Admin(pub AuthUser);
+
+/// An authenticated superadmin.
+#[derive(Debug, Clone)]
+pub struct Superadmin(pub AuthUser);
+
+fn unauthorized(detail: &str) -> ApiError {
+    ApiError::Unauthorized {
+        code: "unauthorized",
+        detail: detail.to_owned(),
+    }
+}
+
+fn forbidden(detail: &str) -> ApiError {
+    ApiError::Forbidden {
+        code: "forbidden",
+        detail: detail.to_owned(),
+    }
+}
+
+async fn authenticate(req: HttpRequest) -> Result<AuthUser, ApiError> {
+    let state = req
+        .app_data::<web::Data<AppState>>()
+        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("AppState missing")))?;
+    let token = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.strip_prefix("Bearer "))
+        .ok_or_else(|| unauthorized("a Bearer access token is required"))?;
+    let claims = state
+        .tokens
+        .verify_access(token.trim())
+        .ok_or_else(|| unauthorized("the access token is invalid or expired"))?;
+    let user = users::find_by_id(&state.pool, claims.sub)
+        .await?
+        .ok_or_else(|| unauthorized("the access token's user no longer exists"))?;
+    if user.is_banned() {
+        return Err(banned());
+    }
+    Ok(AuthUser {
+        id: user.id,
+        role: user.role(),
+    })
+}
+
+pub fn banned() -> ApiError {
+    ApiError::Forbidden {
+        code: "account_banned",
+        detail: "this account is banned".to_owned(),
+    }
+}
+
+type Extracted<T> = Pin<Box<dyn Future<Output = Result<T, ApiError>>>>;
+
+impl FromRequest for AuthUser {
+    type Error = ApiError;
+    type Future = Extracted<Self>;
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        Box::pin(authenticate(req.clone()))
+    }
+}
+
+impl FromRequest for Admin {
+    type Error = ApiError;
+    type Future = Extracted<Self>;
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let user = authenticate(req).await?;
+            if user.role.is_admin() {
+                Ok(Admin(user))
+            } else {
+                Err(forbidden("an admin role is required"))
+            }
+        })
+    }
+}
+
+impl FromRequest for Superadmin {
+    type Error = ApiError;
+    type Future = Extracted<Self>;
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let user = authenticate(req).await?;
+            if user.role == Role::Superadmin {
+                Ok(Superadmin(user))
+            } else {
+                Err(forbidden("the superadmin role is required"))
+            }
+        })
+    }
+}

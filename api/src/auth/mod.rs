@@ -1,0 +1,8 @@
+//! Authentication (passwords, tokens) and authorization (the role guard).
+
+mod guard;
+pub mod password;
+pub mod rate_limit;
+pub mod tokens;
+
+pub use guard::{Admin, AuthUser, Superadmin, banned};

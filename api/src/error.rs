@@ -1,0 +1,209 @@
+//! One error type for every handler and its one mapping to RFC 9457 problem+json.
+//! `code` is the stable, machine-readable part; 5xx answers never carry internals.
+
+use std::collections::BTreeMap;
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpResponse, ResponseError};
+use comptoir_domain::StoreError;
+use serde::Serialize;
+
+pub type FieldErrors = BTreeMap<String, Vec<String>>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("the request is invalid")]
+    Validation { detail: String, errors: FieldErrors },
+    #[error("{detail}")]
+    Unauthorized { code: &'static str, detail: String },
+    #[error("{detail}")]
+    Forbidden { code: &'static str, detail: String },
+    #[error("not found")]
+    NotFound,
+    #[error("no such route")]
+    NoRoute,
+    #[error("{detail}")]
+    Conflict { code: &'static str, detail: String },
+    #[error("the account is locked")]
+    Locked { retry_after_secs: u64 },
+    #[error("too many requests")]
+    RateLimited { retry_after_secs: u64 },
+    #[error("the request body is too large")]
+    PayloadTooLarge,
+    #[error("unsupported media type")]
+    UnsupportedMediaType,
+    #[error("{0}")]
+    Unavailable(&'static str),
+    #[error("internal error")]
+    Internal(#[source] anyhow::Error),
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Problem {
+    #[serde(rename = "type")]
+    pub problem_type: String,
+    pub title: String,
+    pub status: u16,
+    /// Stable, machine-readable error code.
+    pub code: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    /// Field name → messages, for validation errors.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub errors: Option<FieldErrors>,
+}
+
+impl ApiError {
+    /// A validation error on one field.
+    pub fn field(name: &str, message: impl Into<String>) -> Self {
+        let mut errors = FieldErrors::new();
+        errors
+            .entry(name.to_owned())
+            .or_default()
+            .push(message.into());
+        Self::Validation {
+            detail: format!("`{name}` is invalid"),
+            errors,
+        }
+    }
+
+    pub fn internal(err: impl Into<anyhow::Error>) -> Self {
+        Self::Internal(err.into())
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            ApiError::Validation { .. } => "validation_failed",
+            ApiError::Unauthorized { code, .. }
+            | ApiError::Forbidden { code, .. }
+            | ApiError::Conflict { code, .. } => code,
+            ApiError::NotFound => "not_found",
+            ApiError::NoRoute => "route_not_found",
+            ApiError::Locked { .. } => "account_locked",
+            ApiError::RateLimited { .. } => "rate_limited",
+            ApiError::PayloadTooLarge => "payload_too_large",
+            ApiError::UnsupportedMediaType => "unsupported_media_type",
+            ApiError::Unavailable(_) => "service_unavailable",
+            ApiError::Internal(_) => "internal_error",
+        }
+    }
+
+    fn title(&self) -> &'static str {
+        match self {
+            ApiError::Validation { .. } => "Validation failed",
+            ApiError::Unauthorized { .. } => "Unauthorized",
+            ApiError::Forbidden { .. } => "Forbidden",
+            ApiError::NotFound | ApiError::NoRoute => "Not found",
+            ApiError::Conflict { .. } => "Conflict",
+            ApiError::Locked { .. } => "Account locked",
+            ApiError::RateLimited { .. } => "Too many requests",
+            ApiError::PayloadTooLarge => "Payload too large",
+            ApiError::UnsupportedMediaType => "Unsupported media type",
+            ApiError::Unavailable(_) => "Service unavailable",
+            ApiError::Internal(_) => "Internal server error",
+        }
+    }
+
+    fn detail(&self) -> Option<String> {
+        match self {
+            ApiError::Validation { detail, .. }
+            | ApiError::Unauthorized { detail, .. }
+            | ApiError::Forbidden { detail, .. }
+            | ApiError::Conflict { detail, .. } => Some(detail.clone()),
+            ApiError::Locked { retry_after_secs } => Some(format!(
+                "too many failed logins; try again in {retry_after_secs} seconds"
+            )),
+            ApiError::RateLimited { retry_after_secs } => {
+                Some(format!("retry in {retry_after_secs} seconds"))
+            }
+            ApiError::Unavailable(what) => Some((*what).to_owned()),
+            ApiError::Internal(_) => {
+                Some("an unexpected error occurred; it has been logged".to_owned())
+            }
+            _ => None,
+        }
+    }
+
+    fn retry_after(&self) -> Option<u64> {
+        match self {
+            ApiError::Locked { retry_after_secs } | ApiError::RateLimited { retry_after_secs } => {
+                Some(*retry_after_secs)
+            }
+            ApiError::Unavailable(_) => Some(5),
+            _ => None,
+        }
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            ApiError::Validation { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden { .. } => StatusCode::FORBIDDEN,
+            ApiError::NotFound | ApiError::NoRoute => StatusCode::NOT_FOUND,
+            ApiError::Conflict { .. } => StatusCode::CONFLICT,
+            ApiError::Locked { .. } => StatusCode::LOCKED,
+            ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if let ApiError::Internal(err) = self {
+            // The cause chain goes to the log, never to the client.
+            tracing::error!(error = ?err, "internal error");
+        }
+        let status = self.status_code();
+        let problem = Problem {
+            problem_type: format!("urn:comptoir:problem:{}", self.code()),
+            title: self.title().to_owned(),
+            status: status.as_u16(),
+            code: self.code().to_owned(),
+            detail: self.detail(),
+            errors: match self {
+                ApiError::Validation { errors, .. } => Some(errors.clone()),
+                _ => None,
+            },
+        };
+        let mut response = HttpResponse::build(status);
+        response.insert_header((
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        ));
+        if let Some(secs) = self.retry_after() {
+            response.insert_header((header::RETRY_AFTER, secs.to_string()));
+        }
+        response.body(serde_json::to_vec(&problem).unwrap_or_default())
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(err: StoreError) -> Self {
+        match err {
+            StoreError::Conflict(constraint) => ApiError::Conflict {
+                code: "conflict",
+                detail: format!("a resource with the same unique value exists ({constraint})"),
+            },
+            StoreError::Database(err) => err.into(),
+        }
+    }
+}
+
+impl From<sqlx::Error> for ApiError {
+    fn from(err: sqlx::Error) -> Self {
+        match err {
+            sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed => {
+                tracing::error!(error = %err, "database unavailable");
+                ApiError::Unavailable("the database is unavailable")
+            }
+            other => ApiError::Internal(other.into()),
+        }
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;

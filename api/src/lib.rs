@@ -1,0 +1,11 @@
+//! Comptoir's HTTP API: thin handlers over the domain crate; heavy work goes to the job queue.
+
+pub mod auth;
+pub mod error;
+mod extract;
+mod observe;
+pub mod routes;
+mod startup;
+pub mod state;
+
+pub use startup::Application;

@@ -1,0 +1,393 @@
+//! /v1/auth: register, login, refresh (rotating), logout, me.
+
+use std::net::{IpAddr, Ipv4Addr};
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::middleware::Next;
+use actix_web::{HttpResponse, web};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use comptoir_domain::sessions::{self, Rotation};
+use comptoir_domain::types::{Email, NewPassword, Phone, Role};
+use comptoir_domain::users::{self, NewUser, User};
+use comptoir_domain::{StoreError, new_id};
+use comptoir_jobs::email::{EmailMessage, SendEmail};
+
+use crate::auth::tokens::{hash_refresh_token, new_refresh_token};
+use crate::auth::{AuthUser, banned, password};
+use crate::error::{ApiError, ApiResult, FieldErrors};
+use crate::state::AppState;
+
+/// Per-IP limit on every /v1/auth route.
+pub async fn rate_limit(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let ip = req
+        .peer_addr()
+        .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |addr| addr.ip());
+    if let Some(state) = req.app_data::<web::Data<AppState>>()
+        && let Err(retry_after_secs) = state.auth_limiter.check(ip)
+    {
+        return Err(ApiError::RateLimited { retry_after_secs }.into());
+    }
+    next.call(req).await
+}
+
+/// A user as the API shows it (never the password hash).
+#[derive(Serialize, ToSchema)]
+pub struct UserView {
+    pub id: Uuid,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub name: String,
+    #[schema(value_type = String, example = "client")]
+    pub role: Role,
+    pub want_shop: bool,
+    pub banned: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<User> for UserView {
+    fn from(user: User) -> Self {
+        Self {
+            id: user.id,
+            role: user.role(),
+            banned: user.is_banned(),
+            email: user.email,
+            phone: user.phone,
+            name: user.name,
+            want_shop: user.want_shop,
+            created_at: user.created_at,
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct TokenPair {
+    pub access_token: String,
+    pub refresh_token: String,
+    pub token_type: &'static str,
+    /// Seconds until the access token expires.
+    pub expires_in: i64,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Session {
+    pub user: UserView,
+    #[serde(flatten)]
+    pub tokens: TokenPair,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RegisterRequest {
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub password: String,
+    pub name: String,
+    #[serde(default)]
+    pub want_shop: bool,
+}
+
+struct ValidRegistration {
+    email: Option<Email>,
+    phone: Option<Phone>,
+    password: NewPassword,
+    name: String,
+    want_shop: bool,
+}
+
+fn push(errors: &mut FieldErrors, field: &str, message: &str) {
+    errors
+        .entry(field.to_owned())
+        .or_default()
+        .push(message.to_owned());
+}
+
+impl RegisterRequest {
+    fn validate(self) -> ApiResult<ValidRegistration> {
+        let mut errors = FieldErrors::new();
+        let email = self
+            .email
+            .as_deref()
+            .map(Email::parse)
+            .transpose()
+            .unwrap_or_else(|e| {
+                push(&mut errors, "email", e);
+                None
+            });
+        let phone = self
+            .phone
+            .as_deref()
+            .map(Phone::parse)
+            .transpose()
+            .unwrap_or_else(|e| {
+                push(&mut errors, "phone", e);
+                None
+            });
+        if self.email.is_none() && self.phone.is_none() {
+            push(
+                &mut errors,
+                "email",
+                "an email or a phone number is required",
+            );
+        }
+        let password = NewPassword::parse(self.password)
+            .map_err(|e| push(&mut errors, "password", e))
+            .ok();
+        let name = self.name.trim().to_owned();
+        if name.is_empty() || name.chars().count() > 200 {
+            push(&mut errors, "name", "must be 1 to 200 characters");
+        }
+        match password {
+            Some(password) if errors.is_empty() => Ok(ValidRegistration {
+                email,
+                phone,
+                password,
+                name,
+                want_shop: self.want_shop,
+            }),
+            _ => Err(ApiError::Validation {
+                detail: "the registration is invalid".to_owned(),
+                errors,
+            }),
+        }
+    }
+}
+
+/// Issues an access token and a refresh token in `family_id`.
+async fn issue_tokens(
+    state: &AppState,
+    user_id: Uuid,
+    role: Role,
+    family_id: Uuid,
+) -> ApiResult<TokenPair> {
+    let refresh_token = new_refresh_token();
+    let expires_at = Utc::now() + state.tokens.refresh_ttl;
+    sessions::insert(
+        &state.pool,
+        user_id,
+        family_id,
+        &hash_refresh_token(&refresh_token),
+        expires_at,
+    )
+    .await?;
+    Ok(TokenPair {
+        access_token: state
+            .tokens
+            .issue_access(user_id, role)
+            .map_err(ApiError::internal)?,
+        refresh_token,
+        token_type: "Bearer",
+        expires_in: state.tokens.access_ttl.num_seconds(),
+    })
+}
+
+/// Creates a client account and enqueues its welcome email (in the same transaction).
+#[utoipa::path(post, path = "/v1/auth/register", tag = "auth", request_body = RegisterRequest, responses(
+    (status = 201, body = Session), (status = 409, description = "email or phone taken", body = crate::error::Problem),
+    (status = 422, body = crate::error::Problem), (status = 429, body = crate::error::Problem)))]
+pub async fn register(
+    state: web::Data<AppState>,
+    body: web::Json<RegisterRequest>,
+) -> ApiResult<HttpResponse> {
+    let valid = body.into_inner().validate()?;
+    let password_hash = password::hash(valid.password.expose().to_owned()).await?;
+    let mut tx = state.pool.begin().await?;
+    let user = users::insert(
+        &mut *tx,
+        NewUser {
+            email: valid.email.as_ref(),
+            phone: valid.phone.as_ref(),
+            password_hash: &password_hash,
+            name: &valid.name,
+            want_shop: valid.want_shop,
+            role: Role::Client,
+        },
+    )
+    .await
+    .map_err(|err| match err {
+        StoreError::Conflict(constraint) if constraint.contains("phone") => ApiError::Conflict {
+            code: "phone_taken",
+            detail: "an account with this phone number exists".to_owned(),
+        },
+        StoreError::Conflict(_) => ApiError::Conflict {
+            code: "email_taken",
+            detail: "an account with this email exists".to_owned(),
+        },
+        other => other.into(),
+    })?;
+    if let Some(email) = &user.email {
+        let welcome = SendEmail {
+            to: email.clone(),
+            dedupe_key: format!("welcome:{}", user.id),
+            message: EmailMessage::Welcome {
+                name: user.name.clone(),
+            },
+        };
+        state.producer.enqueue(&mut tx, &welcome).await?;
+    }
+    state.producer.commit(tx).await?;
+    tracing::info!(user_id = %user.id, "user registered");
+    let tokens = issue_tokens(&state, user.id, user.role(), new_id()).await?;
+    Ok(HttpResponse::Created().json(Session {
+        user: user.into(),
+        tokens,
+    }))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub password: String,
+}
+
+fn invalid_credentials() -> ApiError {
+    ApiError::Unauthorized {
+        code: "invalid_credentials",
+        detail: "the login or the password is wrong".to_owned(),
+    }
+}
+
+async fn find_login(state: &AppState, body: &LoginRequest) -> ApiResult<Option<User>> {
+    let found = match (&body.email, &body.phone) {
+        (Some(email), None) => match Email::parse(email) {
+            Ok(email) => users::find_by_email(&state.pool, &email).await?,
+            Err(_) => None,
+        },
+        (None, Some(phone)) => match Phone::parse(phone) {
+            Ok(phone) => users::find_by_phone(&state.pool, &phone).await?,
+            Err(_) => None,
+        },
+        _ => {
+            return Err(ApiError::field(
+                "email",
+                "give exactly one of email or phone",
+            ));
+        }
+    };
+    Ok(found)
+}
+
+/// Exchanges credentials for tokens. 5 failures in a row lock the account for 15 minutes.
+#[utoipa::path(post, path = "/v1/auth/login", tag = "auth", request_body = LoginRequest, responses(
+    (status = 200, body = Session), (status = 401, body = crate::error::Problem),
+    (status = 403, description = "account_banned", body = crate::error::Problem),
+    (status = 423, description = "account_locked", body = crate::error::Problem), (status = 429, body = crate::error::Problem)))]
+pub async fn login(
+    state: web::Data<AppState>,
+    body: web::Json<LoginRequest>,
+) -> ApiResult<HttpResponse> {
+    let body = body.into_inner();
+    let Some(user) = find_login(&state, &body).await? else {
+        password::verify(body.password, state.dummy_password_hash.clone()).await?;
+        return Err(invalid_credentials());
+    };
+    let now = Utc::now();
+    if let Some(until) = user.locked_until.filter(|_| user.is_locked(now)) {
+        let retry_after_secs = u64::try_from((until - now).num_seconds())
+            .unwrap_or(0)
+            .max(1);
+        return Err(ApiError::Locked { retry_after_secs });
+    }
+    if !password::verify(body.password, user.password_hash.clone()).await? {
+        let auth = &state.settings.auth;
+        users::record_failed_login(
+            &state.pool,
+            user.id,
+            auth.max_failed_logins,
+            auth.lockout_secs,
+        )
+        .await?;
+        return Err(invalid_credentials());
+    }
+    if user.is_banned() {
+        return Err(banned());
+    }
+    users::clear_failed_logins(&state.pool, user.id).await?;
+    let tokens = issue_tokens(&state, user.id, user.role(), new_id()).await?;
+    Ok(HttpResponse::Ok().json(Session {
+        user: user.into(),
+        tokens,
+    }))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RefreshRequest {
+    pub refresh_token: String,
+}
+
+/// Spends a refresh token for a new pair. Presenting a spent token again revokes its family.
+#[utoipa::path(post, path = "/v1/auth/refresh", tag = "auth", request_body = RefreshRequest, responses(
+    (status = 200, body = Session), (status = 401, body = crate::error::Problem),
+    (status = 403, description = "account_banned", body = crate::error::Problem)))]
+pub async fn refresh(
+    state: web::Data<AppState>,
+    body: web::Json<RefreshRequest>,
+) -> ApiResult<HttpResponse> {
+    let (user_id, family_id) =
+        match sessions::rotate(&state.pool, &hash_refresh_token(&body.refresh_token)).await? {
+            Rotation::Rotated { user_id, family_id } => (user_id, family_id),
+            Rotation::Reused => {
+                tracing::warn!("refresh token reuse: family revoked");
+                return Err(ApiError::Unauthorized {
+                    code: "refresh_token_reused",
+                    detail: "this refresh token was already used; the session has been revoked"
+                        .to_owned(),
+                });
+            }
+            Rotation::Invalid => {
+                return Err(ApiError::Unauthorized {
+                    code: "invalid_refresh_token",
+                    detail: "the refresh token is unknown, expired or revoked".to_owned(),
+                });
+            }
+        };
+    let user = users::find_by_id(&state.pool, user_id)
+        .await?
+        .ok_or_else(invalid_credentials)?;
+    if user.is_banned() {
+        sessions::revoke_family(&state.pool, family_id).await?;
+        return Err(banned());
+    }
+    let tokens = issue_tokens(&state, user.id, user.role(), family_id).await?;
+    Ok(HttpResponse::Ok().json(Session {
+        user: user.into(),
+        tokens,
+    }))
+}
+
+/// Ends the session the refresh token belongs to.
+#[utoipa::path(post, path = "/v1/auth/logout", tag = "auth", request_body = RefreshRequest,
+    security(("bearer" = [])), responses((status = 204), (status = 401, body = crate::error::Problem)))]
+pub async fn logout(
+    state: web::Data<AppState>,
+    caller: AuthUser,
+    body: web::Json<RefreshRequest>,
+) -> ApiResult<HttpResponse> {
+    sessions::revoke_session(
+        &state.pool,
+        caller.id,
+        &hash_refresh_token(&body.refresh_token),
+    )
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// The caller's account.
+#[utoipa::path(get, path = "/v1/auth/me", tag = "auth", security(("bearer" = [])), responses(
+    (status = 200, body = UserView), (status = 401, body = crate::error::Problem), (status = 403, body = crate::error::Problem)))]
+pub async fn me(state: web::Data<AppState>, caller: AuthUser) -> ApiResult<web::Json<UserView>> {
+    let user = users::find_by_id(&state.pool, caller.id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    Ok(web::Json(user.into()))
+}

@@ -1,0 +1,46 @@
+//! The OpenAPI 3.1 document, generated from the handlers' annotations.
+
+use actix_web::HttpResponse;
+use utoipa::Modify;
+use utoipa::OpenApi;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+
+use super::{action_logs, auth, health, jobs, users};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Comptoir API", description = "Back office engine for multi-shop marketplaces."),
+    paths(
+        health::live, health::ready,
+        auth::register, auth::login, auth::refresh, auth::logout, auth::me,
+        users::list, users::update,
+        jobs::list, jobs::get, jobs::retry,
+        action_logs::list,
+    ),
+    components(schemas(crate::error::Problem)),
+    modifiers(&BearerAuth),
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
+        );
+    }
+}
+
+pub async fn redirect_to_ui() -> HttpResponse {
+    HttpResponse::PermanentRedirect()
+        .insert_header(("Location", "/docs/"))
+        .finish()
+}

@@ -1,0 +1,118 @@
+//! Builds the HTTP servers (API and metrics) from settings: `build()` binds, `port()` tells
+//! where, `run_until_stopped()` serves. Tests bind port 0.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_web::dev::Server;
+use actix_web::middleware::{Compress, from_fn};
+use actix_web::{App, HttpServer, web};
+use anyhow::Context;
+use tokio_util::sync::CancellationToken;
+
+use comptoir_domain::config::Settings;
+use comptoir_domain::db;
+use comptoir_jobs::{Producer, RedisTransport, Relay};
+
+use crate::auth::password;
+use crate::auth::rate_limit::RateLimiter;
+use crate::auth::tokens::TokenKeys;
+use crate::state::AppState;
+use crate::{extract, observe, routes};
+
+pub struct Application {
+    api: Server,
+    metrics: Server,
+    port: u16,
+    metrics_port: u16,
+    relay: tokio::task::JoinHandle<()>,
+    stop_relay: CancellationToken,
+}
+
+impl Application {
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let settings = Arc::new(settings);
+        let pool = db::pool(&settings.database).context("database.url")?;
+        if settings.database.migrate_on_start {
+            db::migrate(&pool).await.context("running migrations")?;
+        }
+        let redis = RedisTransport::new(&settings.redis).context("redis.url")?;
+        let producer = Producer::new(&settings);
+        let stop_relay = CancellationToken::new();
+        // Pushes committed jobs to Redis right after each commit (and retries while Redis is down).
+        let relay = Relay::new(
+            pool.clone(),
+            redis.clone(),
+            &settings.jobs,
+            producer.kicker(),
+        );
+        let relay = tokio::spawn(relay.run(stop_relay.clone()));
+
+        let state = web::Data::new(AppState {
+            pool,
+            tokens: TokenKeys::new(&settings.auth),
+            producer,
+            redis,
+            auth_limiter: RateLimiter::per_minute(settings.auth.rate_limit_per_minute),
+            dummy_password_hash: password::dummy_hash().await?,
+            settings: settings.clone(),
+        });
+
+        let listener = TcpListener::bind(settings.server.bind).context("server.bind")?;
+        let port = listener.local_addr()?.port();
+        let json_limit = settings.server.json_limit_bytes;
+        let mut api = HttpServer::new(move || {
+            App::new()
+                .app_data(state.clone())
+                .app_data(extract::json_config(json_limit))
+                .app_data(extract::query_config())
+                .app_data(extract::path_config())
+                .wrap(Compress::default())
+                .wrap(from_fn(observe::observe))
+                .configure(routes::configure)
+        })
+        .listen(listener)?;
+        if settings.server.workers > 0 {
+            api = api.workers(settings.server.workers);
+        }
+        let api = api.shutdown_timeout(30).run();
+
+        let metrics_listener =
+            TcpListener::bind(settings.server.metrics_bind).context("server.metrics_bind")?;
+        let metrics_port = metrics_listener.local_addr()?.port();
+        let metrics = HttpServer::new(|| {
+            App::new().route("/metrics", web::get().to(routes::health::metrics))
+        })
+        .workers(1)
+        .listen(metrics_listener)?
+        .run();
+
+        tracing::info!(port, metrics_port, "comptoir-api listening");
+        Ok(Self {
+            api,
+            metrics,
+            port,
+            metrics_port,
+            relay,
+            stop_relay,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn metrics_port(&self) -> u16 {
+        self.metrics_port
+    }
+
+    /// Serves until SIGINT/SIGTERM (actix handles both), then stops the relay.
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        let metrics = self.metrics.handle();
+        let served = self.api.await;
+        metrics.stop(true).await;
+        self.stop_relay.cancel();
+        let _ = self.relay.await;
+        served.context("API server")
+    }
+}

@@ -1,0 +1,21 @@
+//! What every handler can reach.
+
+use std::sync::Arc;
+
+use comptoir_domain::PgPool;
+use comptoir_domain::config::Settings;
+use comptoir_jobs::{Producer, RedisTransport};
+
+use crate::auth::rate_limit::RateLimiter;
+use crate::auth::tokens::TokenKeys;
+
+pub struct AppState {
+    pub pool: PgPool,
+    pub settings: Arc<Settings>,
+    pub tokens: TokenKeys,
+    pub producer: Producer,
+    pub redis: RedisTransport,
+    pub auth_limiter: RateLimiter,
+    /// Verified against when a login names no account, so both cases take the same time.
+    pub dummy_password_hash: String,
+}

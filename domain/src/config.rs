@@ -1,0 +1,304 @@
+//! Typed, validated configuration: `config/default.toml`, then `config/$COMPTOIR_ENV.toml`, then
+//! `COMPTOIR__SECTION__KEY` environment variables. Invalid settings fail start-up with the key.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Toml};
+use serde::Deserialize;
+
+/// A string that never shows up in logs or `Debug` output.
+#[derive(Clone, Deserialize, PartialEq, Eq)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("\"[redacted]\"")
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    pub server: ServerSettings,
+    pub database: DatabaseSettings,
+    pub redis: RedisSettings,
+    pub auth: AuthSettings,
+    pub jobs: JobSettings,
+    pub worker: WorkerSettings,
+    pub smtp: SmtpSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSettings {
+    pub bind: SocketAddr,
+    pub metrics_bind: SocketAddr,
+    pub json_limit_bytes: usize,
+    pub workers: usize,
+    pub public_url: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseSettings {
+    /// May carry a password, hence secret.
+    pub url: Secret,
+    pub max_connections: u32,
+    pub acquire_timeout_secs: u64,
+    pub migrate_on_start: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RedisSettings {
+    pub url: Secret,
+    pub namespace: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthSettings {
+    pub jwt_secret: Secret,
+    pub access_ttl_secs: u64,
+    pub refresh_ttl_secs: u64,
+    pub max_failed_logins: u32,
+    pub lockout_secs: u64,
+    pub rate_limit_per_minute: u32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JobSettings {
+    pub max_attempts: u32,
+    pub backoff_base_ms: u64,
+    pub backoff_max_ms: u64,
+    pub lease_secs: u64,
+    pub relay_interval_ms: u64,
+    pub relay_batch: u32,
+    pub poll_interval_ms: u64,
+    pub housekeeping_interval_secs: u64,
+    pub ledger_retention_days: u32,
+    #[serde(default)]
+    pub queues: BTreeMap<String, QueueSettings>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QueueSettings {
+    pub concurrency: usize,
+    pub max_attempts: Option<u32>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WorkerSettings {
+    pub queues: Vec<String>,
+    pub name_prefix: String,
+    pub shutdown_timeout_secs: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpSecurity {
+    None,
+    Starttls,
+    Tls,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SmtpSettings {
+    pub host: String,
+    pub port: u16,
+    pub security: SmtpSecurity,
+    pub username: String,
+    pub password: Secret,
+    pub from: String,
+    pub pool_max_size: u32,
+    pub timeout_secs: u64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("configuration: {0}")]
+    Load(#[from] Box<figment::Error>),
+    #[error("configuration key `{key}`: {reason}")]
+    Invalid { key: &'static str, reason: String },
+}
+
+/// The deployment environment, from `COMPTOIR_ENV` (default `development`).
+pub fn environment() -> String {
+    std::env::var("COMPTOIR_ENV").unwrap_or_else(|_| "development".to_owned())
+}
+
+fn config_dir() -> PathBuf {
+    if let Ok(dir) = std::env::var("COMPTOIR_CONFIG_DIR") {
+        return PathBuf::from(dir);
+    }
+    // Binaries run from the workspace root or from a crate directory (cargo test).
+    let here = Path::new("config");
+    if here.join("default.toml").exists() {
+        return here.to_path_buf();
+    }
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../config")
+}
+
+impl Settings {
+    /// Loads the layered configuration for the current environment and validates it.
+    pub fn load() -> Result<Self, ConfigError> {
+        Self::from_figment(Self::figment())
+    }
+
+    /// The layered sources, before extraction; tests merge their own overrides on top.
+    pub fn figment() -> Figment {
+        let dir = config_dir();
+        Figment::new()
+            .merge(Toml::file(dir.join("default.toml")))
+            .merge(Toml::file(dir.join(format!("{}.toml", environment()))))
+            .merge(Env::prefixed("COMPTOIR__").split("__"))
+    }
+
+    pub fn from_figment(figment: Figment) -> Result<Self, ConfigError> {
+        let settings: Settings = figment.extract().map_err(Box::new)?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let invalid = |key, reason: &str| {
+            Err(ConfigError::Invalid {
+                key,
+                reason: reason.to_owned(),
+            })
+        };
+        if self.auth.jwt_secret.expose().len() < 32 {
+            return invalid("auth.jwt_secret", "must be at least 32 bytes");
+        }
+        if environment() == "production" && self.auth.jwt_secret.expose().starts_with("development")
+        {
+            return invalid(
+                "auth.jwt_secret",
+                "the development default is refused in production",
+            );
+        }
+        if !self.database.url.expose().starts_with("postgres") {
+            return invalid("database.url", "must be a postgres:// URL");
+        }
+        if !self.redis.url.expose().starts_with("redis") {
+            return invalid("redis.url", "must be a redis:// or rediss:// URL");
+        }
+        if self.database.max_connections == 0 {
+            return invalid("database.max_connections", "must be at least 1");
+        }
+        if self.auth.access_ttl_secs == 0 || self.auth.refresh_ttl_secs <= self.auth.access_ttl_secs
+        {
+            return invalid(
+                "auth.refresh_ttl_secs",
+                "must be longer than auth.access_ttl_secs (> 0)",
+            );
+        }
+        if self.auth.max_failed_logins == 0 || self.auth.rate_limit_per_minute == 0 {
+            return invalid("auth.max_failed_logins", "limits must be at least 1");
+        }
+        if self.jobs.max_attempts == 0 {
+            return invalid("jobs.max_attempts", "must be at least 1");
+        }
+        if self.jobs.backoff_base_ms == 0 || self.jobs.backoff_max_ms < self.jobs.backoff_base_ms {
+            return invalid("jobs.backoff_max_ms", "must be >= jobs.backoff_base_ms > 0");
+        }
+        if self.jobs.lease_secs < 2 {
+            return invalid("jobs.lease_secs", "must be at least 2");
+        }
+        if self.jobs.relay_batch == 0
+            || self.jobs.relay_interval_ms == 0
+            || self.jobs.poll_interval_ms == 0
+            || self.jobs.housekeeping_interval_secs == 0
+        {
+            return invalid("jobs.relay_batch", "relay and poll settings must be > 0");
+        }
+        if self.jobs.queues.values().any(|q| q.concurrency == 0) {
+            return invalid(
+                "jobs.queues",
+                "every queue's concurrency must be at least 1",
+            );
+        }
+        if let Some(queue) = self
+            .worker
+            .queues
+            .iter()
+            .find(|q| !self.jobs.queues.contains_key(*q))
+        {
+            return Err(ConfigError::Invalid {
+                key: "worker.queues",
+                reason: format!("queue `{queue}` has no [jobs.queues.{queue}] section"),
+            });
+        }
+        if !self.smtp.from.contains('@') {
+            return invalid("smtp.from", "must be a mailbox such as `Name <user@host>`");
+        }
+        Ok(())
+    }
+
+    /// Queue concurrency for a worker process (validated: every served queue is listed).
+    pub fn queue_concurrency(&self, queue: &str) -> usize {
+        self.jobs.queues.get(queue).map_or(1, |q| q.concurrency)
+    }
+
+    pub fn queue_max_attempts(&self, queue: &str) -> u32 {
+        self.jobs
+            .queues
+            .get(queue)
+            .and_then(|q| q.max_attempts)
+            .unwrap_or(self.jobs.max_attempts)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use figment::providers::Serialized;
+
+    #[test]
+    fn defaults_load_and_validate() {
+        let settings = Settings::from_figment(Settings::figment()).expect("defaults are valid");
+        assert_eq!(settings.auth.access_ttl_secs, 900);
+        assert_eq!(settings.queue_concurrency("email"), 8);
+    }
+
+    #[test]
+    fn a_bad_value_names_its_key() {
+        let figment = Settings::figment().merge(Serialized::default("auth.jwt_secret", "short"));
+        let err = Settings::from_figment(figment).expect_err("short secret refused");
+        assert!(err.to_string().contains("auth.jwt_secret"), "{err}");
+    }
+
+    #[test]
+    fn a_mistyped_value_names_its_key() {
+        let figment =
+            Settings::figment().merge(Serialized::default("database.max_connections", "many"));
+        let err = Settings::from_figment(figment).expect_err("type error");
+        assert!(err.to_string().contains("max_connections"), "{err}");
+    }
+
+    #[test]
+    fn secrets_are_redacted_in_debug_output() {
+        let settings = Settings::from_figment(Settings::figment()).expect("valid");
+        let debug = format!("{settings:?}");
+        assert!(!debug.contains("development-secret"), "{debug}");
+        assert!(debug.contains("[redacted]"));
+    }
+}

@@ -1,0 +1,43 @@
+//! Comptoir's domain: configuration, validated types, and every SQL statement of the system.
+//! API handlers and job functions call these functions with a pool or a transaction.
+
+pub mod action_log;
+pub mod config;
+pub mod db;
+pub mod deliveries;
+pub mod ledger;
+pub mod pagination;
+pub mod sessions;
+pub mod telemetry;
+pub mod types;
+pub mod users;
+
+pub use sqlx::{PgPool, Postgres, Transaction};
+
+/// Time-ordered (v7) identifiers for every row.
+pub fn new_id() -> uuid::Uuid {
+    uuid::Uuid::now_v7()
+}
+
+/// The error type of the storage functions: unique-key clashes are told apart so that callers can
+/// answer 409 without parsing database messages.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("unique constraint `{0}` violated")]
+    Conflict(String),
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+}
+
+impl StoreError {
+    pub fn from_sqlx(err: sqlx::Error) -> Self {
+        if let sqlx::Error::Database(db) = &err
+            && db.is_unique_violation()
+        {
+            return Self::Conflict(db.constraint().unwrap_or_default().to_owned());
+        }
+        Self::Database(err)
+    }
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;

@@ -1,0 +1,105 @@
+//! Refresh tokens: stored as SHA-256 hashes, rotated on every use, revoked by family on reuse.
+
+use chrono::{DateTime, Utc};
+use sqlx::{PgExecutor, PgPool};
+use uuid::Uuid;
+
+use crate::{StoreResult, new_id};
+
+pub async fn insert(
+    db: impl PgExecutor<'_>,
+    user_id: Uuid,
+    family_id: Uuid,
+    token_hash: &[u8],
+    expires_at: DateTime<Utc>,
+) -> StoreResult<()> {
+    sqlx::query("INSERT INTO refresh_tokens (id, user_id, family_id, token_hash, expires_at) VALUES ($1, $2, $3, $4, $5)")
+        .bind(new_id())
+        .bind(user_id)
+        .bind(family_id)
+        .bind(token_hash)
+        .bind(expires_at)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum Rotation {
+    /// The token was live: it is now spent; issue the next one in the same family.
+    Rotated { user_id: Uuid, family_id: Uuid },
+    /// A spent token came back: the family is revoked (someone holds a stolen copy).
+    Reused,
+    /// Unknown, expired or revoked.
+    Invalid,
+}
+
+/// Spends a refresh token atomically: two concurrent uses of one token cannot both succeed.
+pub async fn rotate(pool: &PgPool, token_hash: &[u8]) -> StoreResult<Rotation> {
+    let mut tx = pool.begin().await?;
+    let row: Option<(
+        Uuid,
+        Uuid,
+        DateTime<Utc>,
+        Option<DateTime<Utc>>,
+        Option<DateTime<Utc>>,
+    )> = sqlx::query_as(
+        "SELECT user_id, family_id, expires_at, rotated_at, revoked_at FROM refresh_tokens \
+         WHERE token_hash = $1 FOR UPDATE",
+    )
+    .bind(token_hash)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some((user_id, family_id, expires_at, rotated_at, revoked_at)) = row else {
+        return Ok(Rotation::Invalid);
+    };
+    if revoked_at.is_some() || expires_at <= Utc::now() {
+        return Ok(Rotation::Invalid);
+    }
+    if rotated_at.is_some() {
+        revoke_family(&mut *tx, family_id).await?;
+        tx.commit().await?;
+        return Ok(Rotation::Reused);
+    }
+    sqlx::query("UPDATE refresh_tokens SET rotated_at = now() WHERE token_hash = $1")
+        .bind(token_hash)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(Rotation::Rotated { user_id, family_id })
+}
+
+pub async fn revoke_family(db: impl PgExecutor<'_>, family_id: Uuid) -> StoreResult<()> {
+    sqlx::query(
+        "UPDATE refresh_tokens SET revoked_at = now() WHERE family_id = $1 AND revoked_at IS NULL",
+    )
+    .bind(family_id)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Logout: the presented token's whole family dies (that session is over). Returns false when the
+/// token does not belong to `user_id`.
+pub async fn revoke_session(pool: &PgPool, user_id: Uuid, token_hash: &[u8]) -> StoreResult<bool> {
+    let result = sqlx::query(
+        "UPDATE refresh_tokens SET revoked_at = now() WHERE revoked_at IS NULL AND family_id = \
+         (SELECT family_id FROM refresh_tokens WHERE token_hash = $1 AND user_id = $2)",
+    )
+    .bind(token_hash)
+    .bind(user_id)
+    .execute(pool)
+    .await?;
+    Ok(result.rows_affected() > 0)
+}
+
+/// Ends every session of a user (on ban).
+pub async fn revoke_all(db: impl PgExecutor<'_>, user_id: Uuid) -> StoreResult<()> {
+    sqlx::query(
+        "UPDATE refresh_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL",
+    )
+    .bind(user_id)
+    .execute(db)
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,226 @@
+//! Users: accounts, login throttling, bans and roles.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use sqlx::{PgExecutor, PgPool};
+use uuid::Uuid;
+
+use crate::pagination::{Page, PageRequest};
+use crate::types::{Email, Phone, Role};
+use crate::{StoreError, StoreResult, new_id};
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct User {
+    pub id: Uuid,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub password_hash: String,
+    pub name: String,
+    #[sqlx(try_from = "String")]
+    pub role: RoleColumn,
+    pub want_shop: bool,
+    pub banned_at: Option<DateTime<Utc>>,
+    pub failed_logins: i32,
+    pub locked_until: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// `role` as read from the database (the CHECK constraint guarantees it parses).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct RoleColumn(pub Role);
+
+impl TryFrom<String> for RoleColumn {
+    type Error = String;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        value.parse().map(RoleColumn)
+    }
+}
+
+impl User {
+    pub fn role(&self) -> Role {
+        self.role.0
+    }
+    pub fn is_banned(&self) -> bool {
+        self.banned_at.is_some()
+    }
+    pub fn is_locked(&self, now: DateTime<Utc>) -> bool {
+        self.locked_until.is_some_and(|until| until > now)
+    }
+}
+
+pub struct NewUser<'a> {
+    pub email: Option<&'a Email>,
+    pub phone: Option<&'a Phone>,
+    pub password_hash: &'a str,
+    pub name: &'a str,
+    pub want_shop: bool,
+    pub role: Role,
+}
+
+macro_rules! user_columns {
+    () => {
+        "id, email, phone, password_hash, name, role, want_shop, banned_at, failed_logins, locked_until, created_at, updated_at"
+    };
+}
+
+/// The filters of [`list`], over binds $1..$4.
+macro_rules! user_filter {
+    () => {
+        "($1::text IS NULL OR role = $1) AND ($2::bool IS NULL OR (banned_at IS NOT NULL) = $2) \
+         AND ($3::bool IS NULL OR want_shop = $3) \
+         AND ($4::text IS NULL OR name ILIKE $4 OR email ILIKE $4 OR phone ILIKE $4)"
+    };
+}
+
+pub async fn insert(db: impl PgExecutor<'_>, user: NewUser<'_>) -> StoreResult<User> {
+    sqlx::query_as(concat!(
+        "INSERT INTO users (id, email, phone, password_hash, name, want_shop, role) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING ",
+        user_columns!()
+    ))
+    .bind(new_id())
+    .bind(user.email.map(Email::as_str))
+    .bind(user.phone.map(Phone::as_str))
+    .bind(user.password_hash)
+    .bind(user.name)
+    .bind(user.want_shop)
+    .bind(user.role.as_str())
+    .fetch_one(db)
+    .await
+    .map_err(StoreError::from_sqlx)
+}
+
+pub async fn find_by_id(db: impl PgExecutor<'_>, id: Uuid) -> StoreResult<Option<User>> {
+    Ok(sqlx::query_as(concat!(
+        "SELECT ",
+        user_columns!(),
+        " FROM users WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(db)
+    .await?)
+}
+
+pub async fn find_by_email(db: impl PgExecutor<'_>, email: &Email) -> StoreResult<Option<User>> {
+    Ok(sqlx::query_as(concat!(
+        "SELECT ",
+        user_columns!(),
+        " FROM users WHERE lower(email) = $1"
+    ))
+    .bind(email.as_str())
+    .fetch_optional(db)
+    .await?)
+}
+
+pub async fn find_by_phone(db: impl PgExecutor<'_>, phone: &Phone) -> StoreResult<Option<User>> {
+    Ok(sqlx::query_as(concat!(
+        "SELECT ",
+        user_columns!(),
+        " FROM users WHERE phone = $1"
+    ))
+    .bind(phone.as_str())
+    .fetch_optional(db)
+    .await?)
+}
+
+/// Counts a failed login; the `max_failures`-th one in a row locks the account for `lockout_secs`
+/// (and restarts the count, so the next window allows as many tries again).
+pub async fn record_failed_login(
+    pool: &PgPool,
+    id: Uuid,
+    max_failures: u32,
+    lockout_secs: u64,
+) -> StoreResult<()> {
+    sqlx::query(
+        "UPDATE users SET \
+           locked_until = CASE WHEN failed_logins + 1 >= $2 THEN now() + make_interval(secs => $3) ELSE locked_until END, \
+           failed_logins = CASE WHEN failed_logins + 1 >= $2 THEN 0 ELSE failed_logins + 1 END \
+         WHERE id = $1",
+    )
+    .bind(id)
+    .bind(i32::try_from(max_failures).unwrap_or(i32::MAX))
+    .bind(lockout_secs as f64)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+pub async fn clear_failed_logins(pool: &PgPool, id: Uuid) -> StoreResult<()> {
+    sqlx::query("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = $1 AND (failed_logins > 0 OR locked_until IS NOT NULL)")
+        .bind(id)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+#[derive(Debug, Default)]
+pub struct UserFilter {
+    pub role: Option<Role>,
+    pub banned: Option<bool>,
+    pub want_shop: Option<bool>,
+    /// Case-insensitive substring of name, email or phone.
+    pub q: Option<String>,
+}
+
+pub async fn list(
+    pool: &PgPool,
+    filter: &UserFilter,
+    page: PageRequest,
+) -> StoreResult<Page<User>> {
+    let pattern = filter.q.as_deref().map(|q| format!("%{}%", escape_like(q)));
+    let role = filter.role.map(Role::as_str);
+    let total: i64 =
+        sqlx::query_scalar(concat!("SELECT count(*) FROM users WHERE ", user_filter!()))
+            .bind(role)
+            .bind(filter.banned)
+            .bind(filter.want_shop)
+            .bind(pattern.as_deref())
+            .fetch_one(pool)
+            .await?;
+    let items = sqlx::query_as(concat!(
+        "SELECT ",
+        user_columns!(),
+        " FROM users WHERE ",
+        user_filter!(),
+        " ORDER BY created_at DESC, id DESC LIMIT $5 OFFSET $6"
+    ))
+    .bind(role)
+    .bind(filter.banned)
+    .bind(filter.want_shop)
+    .bind(pattern.as_deref())
+    .bind(page.limit())
+    .bind(page.offset())
+    .fetch_all(pool)
+    .await?;
+    Ok(Page::new(items, page, total))
+}
+
+/// Escapes `%`, `_` and `\` so user text is matched literally by LIKE.
+pub fn escape_like(text: &str) -> String {
+    text.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
+}
+
+pub async fn set_banned(db: impl PgExecutor<'_>, id: Uuid, banned: bool) -> StoreResult<()> {
+    sqlx::query(
+        "UPDATE users SET banned_at = CASE WHEN $2 THEN COALESCE(banned_at, now()) ELSE NULL END, \
+         updated_at = now() WHERE id = $1",
+    )
+    .bind(id)
+    .bind(banned)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+pub async fn set_role(db: impl PgExecutor<'_>, id: Uuid, role: Role) -> StoreResult<()> {
+    sqlx::query("UPDATE users SET role = $2, updated_at = now() WHERE id = $1")
+        .bind(id)
+        .bind(role.as_str())
+        .execute(db)
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,26 @@
+//! Email jobs.
+
+use serde::{Deserialize, Serialize};
+
+use crate::{Job, queues};
+
+/// Sends one templated email. `dedupe_key` identifies the message: the worker sends each key once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SendEmail {
+    pub to: String,
+    pub dedupe_key: String,
+    pub message: EmailMessage,
+}
+
+/// The templates and their variables.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "template", rename_all = "snake_case", deny_unknown_fields)]
+pub enum EmailMessage {
+    Welcome { name: String },
+}
+
+impl Job for SendEmail {
+    const KIND: &'static str = "email.send.v1";
+    const QUEUE: &'static str = queues::EMAIL;
+}

@@ -1,0 +1,38 @@
+//! The contract between the API and the workers: job payloads (versioned by kind), queue names,
+//! typed enqueue into the Postgres outbox, and the relay that moves committed jobs to Redis.
+//!
+//! Redis carries only [`JobRef`]s; payload, status and attempts live in the Postgres ledger.
+
+pub mod email;
+pub mod maintenance;
+mod producer;
+mod relay;
+mod transport;
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+pub use producer::Producer;
+pub use relay::Relay;
+pub use transport::{RedisTransport, TransportError};
+
+/// Queue names. A worker process serves a subset (`--queues`).
+pub mod queues {
+    pub const EMAIL: &str = "email";
+    pub const MAINTENANCE: &str = "maintenance";
+    pub const ALL: &[&str] = &[EMAIL, MAINTENANCE];
+}
+
+/// A job payload. `KIND` names the payload's schema and version (e.g. `email.send.v1`): a
+/// breaking change is a new kind, so jobs already queued keep deserialising.
+pub trait Job: Serialize + DeserializeOwned + Send + Sync + 'static {
+    const KIND: &'static str;
+    const QUEUE: &'static str;
+}
+
+/// What travels through Redis: the ledger id of the job to run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JobRef {
+    pub id: Uuid,
+}

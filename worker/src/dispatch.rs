@@ -1,0 +1,32 @@
+//! Maps a job kind to its handler, decoding the payload on the way.
+
+use serde::de::DeserializeOwned;
+
+use comptoir_domain::ledger::ClaimedJob;
+use comptoir_jobs::Job;
+use comptoir_jobs::email::SendEmail;
+use comptoir_jobs::maintenance::Housekeeping;
+
+use crate::email::Mailer;
+use crate::error::{JobError, JobResult, ResultExt};
+use crate::maintenance::Housekeeper;
+
+/// Everything the handlers need, built once per process.
+pub struct Handlers {
+    pub mailer: Mailer,
+    pub housekeeper: Housekeeper,
+}
+
+fn decode<J: Job + DeserializeOwned>(job: &ClaimedJob) -> Result<J, JobError> {
+    serde_json::from_value(job.payload.clone()).permanent()
+}
+
+pub async fn run(handlers: &Handlers, job: &ClaimedJob) -> JobResult {
+    match job.kind.as_str() {
+        SendEmail::KIND => handlers.mailer.send(&decode(job)?).await,
+        Housekeeping::KIND => handlers.housekeeper.run(&decode(job)?).await,
+        other => Err(JobError::Permanent(anyhow::anyhow!(
+            "no handler for job kind `{other}`"
+        ))),
+    }
+}

@@ -1,0 +1,116 @@
+//! Sends one email job exactly once per dedupe key: the delivery row is claimed before SMTP and
+//! marked sent after. SMTP accepts a message only at the end of DATA, so a worker killed before
+//! that has sent nothing and the re-run sends it; the one window left (killed between the
+//! server's "250 OK" and our commit, microseconds) is covered by a stable Message-ID.
+
+use std::time::Duration;
+
+use anyhow::Context;
+use lettre::message::{Mailbox, MultiPart};
+use lettre::transport::smtp::PoolConfig;
+use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::client::{Tls, TlsParameters};
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use sqlx::PgPool;
+
+use comptoir_domain::config::{SmtpSecurity, SmtpSettings};
+use comptoir_domain::deliveries::{self, Channel, Claim};
+use comptoir_jobs::email::SendEmail;
+
+use super::templates::render;
+use crate::error::{JobError, JobResult, ResultExt};
+
+pub struct Mailer {
+    pool: PgPool,
+    transport: AsyncSmtpTransport<Tokio1Executor>,
+    from: Mailbox,
+}
+
+impl Mailer {
+    pub fn new(pool: PgPool, settings: &SmtpSettings) -> anyhow::Result<Self> {
+        let builder = match settings.security {
+            SmtpSecurity::None => {
+                AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&settings.host)
+            }
+            SmtpSecurity::Starttls => {
+                AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&settings.host)
+                    .tls(Tls::Required(TlsParameters::new(settings.host.clone())?))
+            }
+            SmtpSecurity::Tls => {
+                AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&settings.host)
+                    .tls(Tls::Wrapper(TlsParameters::new(settings.host.clone())?))
+            }
+        };
+        let mut builder = builder
+            .port(settings.port)
+            .timeout(Some(Duration::from_secs(settings.timeout_secs)))
+            .pool_config(PoolConfig::new().max_size(settings.pool_max_size));
+        if !settings.username.is_empty() {
+            builder = builder.credentials(Credentials::new(
+                settings.username.clone(),
+                settings.password.expose().to_owned(),
+            ));
+        }
+        Ok(Self {
+            pool,
+            transport: builder.build(),
+            from: settings.from.parse().context("smtp.from")?,
+        })
+    }
+
+    pub async fn send(&self, job: &SendEmail) -> JobResult {
+        let to: Mailbox = job.to.parse().permanent()?;
+        let delivery_id = match deliveries::claim(
+            &self.pool,
+            &job.dedupe_key,
+            Channel::Email,
+            &job.to,
+        )
+        .await
+        .transient()?
+        {
+            Claim::AlreadySent => {
+                tracing::info!(dedupe_key = %job.dedupe_key, "email already sent; nothing to do");
+                return Ok(());
+            }
+            Claim::Send { delivery_id } => delivery_id,
+        };
+        let rendered = render(&job.message).permanent()?;
+        let message = Message::builder()
+            .from(self.from.clone())
+            .to(to)
+            .subject(rendered.subject)
+            .message_id(Some(format!("<{delivery_id}@comptoir>")))
+            .multipart(MultiPart::alternative_plain_html(
+                rendered.text,
+                rendered.html,
+            ))
+            .permanent()?;
+        match self.transport.send(message).await {
+            Ok(reply) => {
+                let reply = format!(
+                    "{} {}",
+                    reply.code(),
+                    reply.message().collect::<Vec<_>>().join(" ")
+                );
+                deliveries::mark_sent(&self.pool, delivery_id, &reply)
+                    .await
+                    .transient()?;
+                tracing::info!(%delivery_id, "email sent");
+                Ok(())
+            }
+            Err(err) => {
+                let permanent = err.is_permanent();
+                let error = anyhow::Error::new(err).context("SMTP send");
+                deliveries::mark_unsent(&self.pool, delivery_id, &format!("{error:#}"))
+                    .await
+                    .transient()?;
+                Err(if permanent {
+                    JobError::Permanent(error)
+                } else {
+                    JobError::Transient(error)
+                })
+            }
+        }
+    }
+}

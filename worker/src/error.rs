@@ -1,0 +1,38 @@
+//! How a job handler fails: the handler decides at the error site whether retrying can help.
+
+use std::fmt;
+
+#[derive(Debug)]
+pub enum JobError {
+    /// Bad input or a refusal that will not change: the job fails at once.
+    Permanent(anyhow::Error),
+    /// An outage (database, SMTP, HTTP 5xx, clamd): the job is retried with backoff.
+    Transient(anyhow::Error),
+}
+
+impl fmt::Display for JobError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // `{:#}` keeps the whole cause chain in the ledger's last_error.
+        match self {
+            JobError::Permanent(err) => write!(f, "permanent: {err:#}"),
+            JobError::Transient(err) => write!(f, "transient: {err:#}"),
+        }
+    }
+}
+
+pub type JobResult = Result<(), JobError>;
+
+/// `.permanent()` / `.transient()` on any fallible call inside a handler.
+pub trait ResultExt<T> {
+    fn permanent(self) -> Result<T, JobError>;
+    fn transient(self) -> Result<T, JobError>;
+}
+
+impl<T, E: Into<anyhow::Error>> ResultExt<T> for Result<T, E> {
+    fn permanent(self) -> Result<T, JobError> {
+        self.map_err(|err| JobError::Permanent(err.into()))
+    }
+    fn transient(self) -> Result<T, JobError> {
+        self.map_err(|err| JobError::Transient(err.into()))
+    }
+}

@@ -1,0 +1,16 @@
+//! Comptoir's workers: apalis consumers on Redis that run jobs recorded in the Postgres ledger.
+//!
+//! One process serves the queues it is given; each job goes through [`runner`], which claims it in
+//! the ledger, runs its handler, and records the outcome (and the retry schedule).
+
+mod dispatch;
+pub mod email;
+mod error;
+mod maintenance;
+mod process;
+pub mod retry;
+mod runner;
+mod scheduler;
+
+pub use error::{JobError, JobResult, ResultExt};
+pub use process::{WorkerProcess, worker_name};

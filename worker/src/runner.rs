@@ -1,0 +1,115 @@
+//! Runs one delivered job: claim it in the ledger (with a lease), run its handler while renewing
+//! the lease, record the outcome. Duplicate deliveries find nothing to claim and are dropped, so
+//! Redis's at-least-once delivery never runs a job twice at the same time.
+
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use apalis::prelude::{BoxDynError, Data};
+use futures::FutureExt;
+use sqlx::PgPool;
+use tracing::Instrument;
+
+use comptoir_domain::ledger::{self, ClaimedJob, Outcome};
+use comptoir_jobs::JobRef;
+
+use crate::dispatch::{self, Handlers};
+use crate::error::JobError;
+use crate::retry::Backoff;
+
+pub struct Runner {
+    pub pool: PgPool,
+    pub worker_name: String,
+    pub lease: Duration,
+    pub backoff: Backoff,
+    pub handlers: Handlers,
+}
+
+/// The apalis handler of every queue. It fails (and lets apalis-redis redeliver) only when the
+/// ledger itself cannot be reached; job failures are recorded in the ledger and acknowledged.
+pub async fn handle(job: JobRef, runner: Data<Arc<Runner>>) -> Result<(), BoxDynError> {
+    runner.run(job).await.map_err(Into::into)
+}
+
+impl Runner {
+    async fn run(&self, job: JobRef) -> Result<(), sqlx::Error> {
+        let claimed = ledger::claim(&self.pool, job.id, &self.worker_name, self.lease)
+            .await
+            .map_err(store_to_sqlx)?;
+        let Some(claimed) = claimed else {
+            tracing::debug!(job_id = %job.id, "delivery dropped: job already done, running or not due");
+            return Ok(());
+        };
+        let span = tracing::info_span!("job", job_id = %claimed.id, kind = %claimed.kind, attempt = claimed.attempts);
+        let started = Instant::now();
+        span.in_scope(|| tracing::info!("job started"));
+        let result = self.run_with_lease(&claimed).instrument(span.clone()).await;
+        let outcome_error = result.as_ref().err().map(ToString::to_string);
+        let outcome = match (&result, outcome_error.as_deref()) {
+            (Ok(()), _) => Outcome::Succeeded,
+            (Err(JobError::Permanent(_)), Some(error)) => Outcome::Failed { error },
+            (Err(JobError::Transient(_)), Some(error))
+                if claimed.attempts >= claimed.max_attempts =>
+            {
+                Outcome::Dead { error }
+            }
+            (Err(JobError::Transient(_)), Some(error)) => Outcome::Retry {
+                delay: self
+                    .backoff
+                    .delay(u32::try_from(claimed.attempts).unwrap_or(1)),
+                error,
+            },
+            (Err(_), None) => unreachable!("an error always renders"),
+        };
+        let elapsed_ms = started.elapsed().as_millis() as u64;
+        span.in_scope(|| match &outcome {
+            Outcome::Succeeded => tracing::info!(elapsed_ms, "job succeeded"),
+            Outcome::Retry { delay, error } => tracing::warn!(
+                elapsed_ms,
+                retry_in_ms = delay.as_millis() as u64,
+                error,
+                "job failed; will retry"
+            ),
+            Outcome::Dead { error } => {
+                tracing::error!(elapsed_ms, error, "job dead: attempts exhausted")
+            }
+            Outcome::Failed { error } => {
+                tracing::error!(elapsed_ms, error, "job failed permanently")
+            }
+        });
+        ledger::finish(&self.pool, claimed.id, &self.worker_name, outcome)
+            .await
+            .map_err(store_to_sqlx)
+    }
+
+    /// Runs the handler, renewing the lease every third of its length. A panic is a transient
+    /// failure: it is recorded and retried like any other.
+    async fn run_with_lease(&self, job: &ClaimedJob) -> Result<(), JobError> {
+        let work = AssertUnwindSafe(dispatch::run(&self.handlers, job)).catch_unwind();
+        tokio::pin!(work);
+        let mut renew = tokio::time::interval(self.lease / 3);
+        renew.tick().await;
+        loop {
+            tokio::select! {
+                result = &mut work => {
+                    return result.unwrap_or_else(|_| Err(JobError::Transient(anyhow::anyhow!("the handler panicked"))));
+                }
+                _ = renew.tick() => {
+                    match ledger::renew_lease(&self.pool, job.id, &self.worker_name, self.lease).await {
+                        Ok(true) => {}
+                        Ok(false) => tracing::warn!(job_id = %job.id, "lease lost; another worker may take the job over"),
+                        Err(err) => tracing::warn!(job_id = %job.id, error = %err, "lease renewal failed"),
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn store_to_sqlx(err: comptoir_domain::StoreError) -> sqlx::Error {
+    match err {
+        comptoir_domain::StoreError::Database(err) => err,
+        conflict => sqlx::Error::Protocol(conflict.to_string()),
+    }
+}
