@@ -163,12 +163,17 @@ impl Settings {
         Self::from_figment(Self::figment())
     }
 
-    /// The layered sources, before extraction; tests merge their own overrides on top.
+    /// The layered sources for the current environment, before extraction.
     pub fn figment() -> Figment {
+        Self::figment_for(&environment())
+    }
+
+    /// The layered sources for `env`; tests use `test` and merge their own overrides on top.
+    pub fn figment_for(env: &str) -> Figment {
         let dir = config_dir();
         Figment::new()
             .merge(Toml::file(dir.join("default.toml")))
-            .merge(Toml::file(dir.join(format!("{}.toml", environment()))))
+            .merge(Toml::file(dir.join(format!("{env}.toml"))))
             .merge(Env::prefixed("COMPTOIR__").split("__"))
     }
 

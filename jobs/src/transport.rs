@@ -67,12 +67,12 @@ impl RedisTransport {
         format!("{}.{queue}", self.namespace)
     }
 
-    /// An apalis-redis storage for `queue` with the given settings applied.
-    pub async fn storage(
+    /// An apalis-redis storage of `T` messages for `queue`, with `config` applied.
+    pub async fn storage<T>(
         &self,
         queue: &str,
         config: Config,
-    ) -> Result<RedisStorage<JobRef>, TransportError> {
+    ) -> Result<RedisStorage<T>, TransportError> {
         let connection = self.connection().await?;
         Ok(RedisStorage::new(connection).with_config(config.queue(self.queue_key(queue))))
     }
@@ -80,7 +80,7 @@ impl RedisTransport {
     /// Pushes a job reference. apalis mints a fresh task id per push: a retried job is pushed
     /// again, and its previous task may still sit in Redis's done set.
     pub async fn push(&self, queue: &str, id: Uuid) -> Result<(), TransportError> {
-        let mut storage = self.storage(queue, Config::default()).await?;
+        let mut storage = self.storage::<JobRef>(queue, Config::default()).await?;
         let task = TaskBuilder::new(JobRef { id }).build();
         timed(async {
             storage

@@ -1,1 +1,11 @@
+//! Test harness shared by the integration tests. Every test gets its own database and Redis
+//! namespace, so tests run in parallel without seeing each other's rows or jobs.
 
+pub mod app;
+pub mod db;
+pub mod mail;
+pub mod wait;
+
+pub use app::{TestApp, spawn_app, spawn_app_with};
+pub use db::test_settings;
+pub use wait::wait_until;

@@ -3,6 +3,7 @@
 
 use apalis_core::backend::Vacuum;
 use apalis_redis::Config;
+use serde_json::Value;
 use sqlx::PgPool;
 
 use comptoir_domain::ledger;
@@ -23,7 +24,7 @@ impl Housekeeper {
         for queue in queues::ALL {
             let mut storage = self
                 .transport
-                .storage(queue, Config::default())
+                .storage::<Value>(queue, Config::default())
                 .await
                 .transient()?;
             vacuumed += storage.vacuum().await.transient()?;

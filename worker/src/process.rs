@@ -5,9 +5,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use apalis::prelude::{BackendExt, Monitor, WorkerBuilder, WorkerBuilderExt};
+use apalis::prelude::{BackendExt, Monitor, ParallelizeExt, WorkerBuilder, WorkerBuilderExt};
 use apalis_redis::Config;
 use rand::Rng;
+use serde_json::Value;
 use sqlx::PgPool;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
@@ -108,11 +109,12 @@ impl WorkerProcess {
         let mut monitor = Monitor::new();
         for queue in &self.queues {
             let concurrency = settings.queue_concurrency(queue);
-            // Fetch no more than we can run, so an idle sibling process gets the rest.
+            // One task per fetch: larger batches delay heartbeats (and hoard work a sibling
+            // process could run). Two-second heartbeats, three missed = orphaned after 6 s.
             let config = Config::default()
                 .heartbeat_interval(Duration::from_secs(2))
                 .missed_heartbeats(3)
-                .batch_size(concurrency);
+                .batch_size(1);
             let storage = connect_storage(&transport, queue, config)
                 .await?
                 .poll_with_interval(Duration::from_millis(settings.jobs.poll_interval_ms));
@@ -122,12 +124,17 @@ impl WorkerProcess {
                 WorkerBuilder::new(worker.clone())
                     .backend(storage.clone())
                     .concurrency(concurrency)
+                    .parallelize(tokio::spawn)
                     .data(runner.clone())
                     .build(runner::handle)
             });
         }
         tracing::info!(worker = %self.name, queues = ?self.queues, "comptoir-worker running");
         let served = monitor
+            .should_restart(|worker, error| {
+                tracing::error!(worker = %worker.name(), %error, "worker stopped with an error; restarting");
+                true
+            })
             .shutdown_timeout(Duration::from_secs(settings.worker.shutdown_timeout_secs))
             .run_with_signal(async move {
                 shutdown.await;
@@ -182,7 +189,7 @@ async fn connect_storage(
     transport: &RedisTransport,
     queue: &str,
     config: Config,
-) -> anyhow::Result<apalis_redis::RedisStorage<comptoir_jobs::JobRef>> {
+) -> anyhow::Result<apalis_redis::RedisStorage<Value>> {
     let mut warned = false;
     loop {
         match transport.storage(queue, config.clone()).await {

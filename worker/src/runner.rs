@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use apalis::prelude::{BoxDynError, Data};
 use futures::FutureExt;
+use serde_json::Value;
 use sqlx::PgPool;
 use tracing::Instrument;
 
@@ -28,8 +29,15 @@ pub struct Runner {
 
 /// The apalis handler of every queue. It fails (and lets apalis-redis redeliver) only when the
 /// ledger itself cannot be reached; job failures are recorded in the ledger and acknowledged.
-pub async fn handle(job: JobRef, runner: Data<Arc<Runner>>) -> Result<(), BoxDynError> {
-    runner.run(job).await.map_err(Into::into)
+/// Messages are decoded here rather than by apalis, whose worker exits on an undecodable one.
+pub async fn handle(message: Value, runner: Data<Arc<Runner>>) -> Result<(), BoxDynError> {
+    match serde_json::from_value::<JobRef>(message) {
+        Ok(job) => runner.run(job).await.map_err(Into::into),
+        Err(err) => {
+            tracing::error!(error = %err, "dropping a queue message that is not a job reference");
+            Ok(())
+        }
+    }
 }
 
 impl Runner {

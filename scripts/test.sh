@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Runs the whole test suite against real services: PostgreSQL, Redis and an SMTP sink,
+# installed and started by services.sh when missing. Extra arguments go to the test runner.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+"$ROOT/scripts/services.sh"
+
+# Leftovers of earlier runs: each test creates its own database and Redis namespace.
+psql -q -h 127.0.0.1 -U postgres -d postgres -At \
+  -c "SELECT format('DROP DATABASE IF EXISTS %I WITH (FORCE);', datname) FROM pg_database WHERE datname LIKE 'comptoir_test_%'" \
+  | psql -q -h 127.0.0.1 -U postgres -d postgres >/dev/null
+redis-cli -h 127.0.0.1 --scan --pattern 'ct_*' | xargs -r -n 500 redis-cli -h 127.0.0.1 del >/dev/null
+
+export COMPTOIR_ENV=test
+if cargo nextest --version >/dev/null 2>&1; then
+  cargo nextest run --workspace --no-fail-fast "$@"
+else
+  cargo test --workspace --no-fail-fast "$@"
+fi

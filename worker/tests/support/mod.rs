@@ -1,0 +1,225 @@
+//! Helpers for the job-system tests: workers in-process and as real processes, a private Redis
+//! that can be stopped and restarted, and an SMTP server that never answers.
+
+#![allow(dead_code)] // each test binary uses a different subset
+
+use std::net::TcpListener as StdListener;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use serde_json::Value;
+use sqlx::PgPool;
+use tokio::sync::oneshot;
+use uuid::Uuid;
+
+use comptoir_domain::config::Settings;
+use comptoir_domain::ledger::{self, JobRecord};
+use comptoir_testkit::wait_until;
+use comptoir_worker::WorkerProcess;
+
+/// A worker running inside the test process; stopped (gracefully) when dropped or `stop`ped.
+pub struct InProcessWorker {
+    stop: Option<oneshot::Sender<()>>,
+    handle: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+}
+
+pub fn spawn_worker(settings: &Settings, queues: &[&str]) -> InProcessWorker {
+    let process = WorkerProcess::new(
+        settings.clone(),
+        queues.iter().map(|q| (*q).to_owned()).collect(),
+    )
+    .expect("worker config");
+    let (stop, stopped) = oneshot::channel::<()>();
+    let handle = tokio::spawn(process.run(async move {
+        let _ = stopped.await;
+    }));
+    InProcessWorker {
+        stop: Some(stop),
+        handle: Some(handle),
+    }
+}
+
+impl InProcessWorker {
+    pub async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(handle) = self.handle.take() {
+            handle
+                .await
+                .expect("worker task")
+                .expect("worker stopped cleanly");
+        }
+    }
+}
+
+impl Drop for InProcessWorker {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// Environment variables that give the worker binary the same configuration as `settings`.
+pub fn env_for(settings: &Settings) -> Vec<(String, String)> {
+    let config_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../config");
+    vec![
+        ("COMPTOIR_ENV".into(), "test".into()),
+        (
+            "COMPTOIR_CONFIG_DIR".into(),
+            config_dir.display().to_string(),
+        ),
+        (
+            "COMPTOIR__DATABASE__URL".into(),
+            settings.database.url.expose().to_owned(),
+        ),
+        (
+            "COMPTOIR__REDIS__URL".into(),
+            settings.redis.url.expose().to_owned(),
+        ),
+        (
+            "COMPTOIR__REDIS__NAMESPACE".into(),
+            settings.redis.namespace.clone(),
+        ),
+        (
+            "COMPTOIR__SMTP__PORT".into(),
+            settings.smtp.port.to_string(),
+        ),
+        (
+            "COMPTOIR__SMTP__TIMEOUT_SECS".into(),
+            settings.smtp.timeout_secs.to_string(),
+        ),
+        (
+            "COMPTOIR__JOBS__HOUSEKEEPING_INTERVAL_SECS".into(),
+            settings.jobs.housekeeping_interval_secs.to_string(),
+        ),
+        ("RUST_LOG".into(), "info".into()),
+    ]
+}
+
+/// The real `comptoir-worker` binary as a child process.
+pub fn spawn_worker_process(settings: &Settings, queues: &str) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_comptoir-worker"))
+        .args(["--queues", queues])
+        .envs(env_for(settings))
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("the worker binary starts")
+}
+
+pub fn free_port() -> u16 {
+    StdListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port()
+}
+
+/// A private redis-server on its own port, which a test can stop and start again.
+pub struct PrivateRedis {
+    pub port: u16,
+    child: Option<Child>,
+}
+
+impl PrivateRedis {
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}/", self.port)
+    }
+
+    /// Reserves a port; the server is not running until [`PrivateRedis::start`].
+    pub fn stopped() -> Self {
+        Self {
+            port: free_port(),
+            child: None,
+        }
+    }
+
+    pub async fn start(&mut self) {
+        let child = Command::new("redis-server")
+            .args([
+                "--port",
+                &self.port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ])
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("redis-server is installed");
+        self.child = Some(child);
+        let port = self.port;
+        wait_until(
+            "the private redis to listen",
+            Duration::from_secs(10),
+            || async move {
+                tokio::net::TcpStream::connect(("127.0.0.1", port))
+                    .await
+                    .ok()
+                    .map(|_| ())
+            },
+        )
+        .await;
+    }
+}
+
+impl Drop for PrivateRedis {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// An SMTP server that accepts connections and never says a word: a send hangs on it.
+pub async fn smtp_tarpit() -> u16 {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            held.push(socket);
+        }
+    });
+    port
+}
+
+pub async fn job(pool: &PgPool, id: Uuid) -> JobRecord {
+    ledger::find(pool, id)
+        .await
+        .expect("ledger")
+        .expect("job exists")
+}
+
+/// Waits until job `id` reaches `status`, and returns it.
+pub async fn wait_for_status(
+    pool: &PgPool,
+    id: Uuid,
+    status: &str,
+    timeout: Duration,
+) -> JobRecord {
+    wait_until(&format!("job {id} to be {status}"), timeout, || async {
+        let job = job(pool, id).await;
+        (job.status == status).then_some(job)
+    })
+    .await
+}
+
+/// The id of the only job of `kind` whose payload has `field == value`.
+pub async fn job_id_where(pool: &PgPool, kind: &str, field: &str, value: &Value) -> Uuid {
+    sqlx::query_scalar("SELECT id FROM jobs WHERE kind = $1 AND payload -> $2 = $3")
+        .bind(kind)
+        .bind(field)
+        .bind(value)
+        .fetch_one(pool)
+        .await
+        .expect("one such job")
+}
