@@ -32,6 +32,8 @@ pub struct Application {
 impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         let settings = Arc::new(settings);
+        // Installed before the first request is counted.
+        observe::prometheus();
         let pool = db::pool(&settings.database).context("database.url")?;
         if settings.database.migrate_on_start {
             db::migrate(&pool).await.context("running migrations")?;
@@ -106,11 +108,14 @@ impl Application {
         self.metrics_port
     }
 
-    /// Serves until SIGINT/SIGTERM (actix handles both), then stops the relay.
+    /// Serves until SIGINT/SIGTERM (actix handles both), then stops the metrics listener and
+    /// the relay.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         let metrics = self.metrics.handle();
+        let metrics_task = tokio::spawn(self.metrics);
         let served = self.api.await;
         metrics.stop(true).await;
+        let _ = metrics_task.await;
         self.stop_relay.cancel();
         let _ = self.relay.await;
         served.context("API server")
