@@ -16,7 +16,8 @@ async fn body(response: reqwest::Response) -> Value {
 async fn problem(response: reqwest::Response, status: u16, code: &str) -> Value {
     assert_eq!(response.status().as_u16(), status);
     assert_eq!(
-        response.headers()["content-type"], "application/problem+json",
+        response.headers()["content-type"],
+        "application/problem+json",
         "errors are problem+json"
     );
     let problem = body(response).await;
@@ -30,13 +31,18 @@ async fn register_returns_the_user_and_working_tokens() {
     let app = spawn_app().await;
     let email = unique_email("reg");
     let session = app.register(&email.to_uppercase(), PASSWORD).await;
-    assert_eq!(session["user"]["email"], email, "emails are stored lower-cased");
+    assert_eq!(
+        session["user"]["email"], email,
+        "emails are stored lower-cased"
+    );
     assert_eq!(session["user"]["role"], "client");
     assert_eq!(session["token_type"], "Bearer");
     assert_eq!(session["expires_in"], 900);
     assert!(session["user"].get("password_hash").is_none());
 
-    let me = app.get("/v1/auth/me", session["access_token"].as_str()).await;
+    let me = app
+        .get("/v1/auth/me", session["access_token"].as_str())
+        .await;
     assert_eq!(me.status(), 200);
     assert_eq!(body(me).await["id"], session["user"]["id"]);
 }
@@ -47,32 +53,77 @@ async fn registration_is_validated_and_unique() {
     let email = unique_email("dup");
     app.register(&email, PASSWORD).await;
 
-    let again = app.post("/v1/auth/register", None, json!({"email": email, "password": PASSWORD, "name": "X"})).await;
+    let again = app
+        .post(
+            "/v1/auth/register",
+            None,
+            json!({"email": email, "password": PASSWORD, "name": "X"}),
+        )
+        .await;
     problem(again, 409, "email_taken").await;
 
-    let invalid = app.post("/v1/auth/register", None, json!({"email": "nope", "password": "short", "name": " "})).await;
+    let invalid = app
+        .post(
+            "/v1/auth/register",
+            None,
+            json!({"email": "nope", "password": "short", "name": " "}),
+        )
+        .await;
     let invalid = problem(invalid, 422, "validation_failed").await;
     for field in ["email", "password", "name"] {
-        assert!(invalid["errors"][field].is_array(), "{field} reported: {invalid}");
+        assert!(
+            invalid["errors"][field].is_array(),
+            "{field} reported: {invalid}"
+        );
     }
-    let neither = app.post("/v1/auth/register", None, json!({"password": PASSWORD, "name": "X"})).await;
+    let neither = app
+        .post(
+            "/v1/auth/register",
+            None,
+            json!({"password": PASSWORD, "name": "X"}),
+        )
+        .await;
     problem(neither, 422, "validation_failed").await;
     let unknown = app
         .post("/v1/auth/register", None, json!({"email": unique_email("u"), "password": PASSWORD, "name": "X", "role": "superadmin"}))
         .await;
     let unknown = problem(unknown, 422, "validation_failed").await;
-    assert!(unknown["detail"].as_str().unwrap_or_default().contains("unknown field"), "{unknown}");
+    assert!(
+        unknown["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("unknown field"),
+        "{unknown}"
+    );
 }
 
 #[tokio::test]
 async fn phone_accounts_register_and_log_in() {
     let app = spawn_app().await;
     let phone = format!("+22177{:07}", rand_digits());
-    let created = app.post("/v1/auth/register", None, json!({"phone": phone, "password": PASSWORD, "name": "Awa"})).await;
+    let created = app
+        .post(
+            "/v1/auth/register",
+            None,
+            json!({"phone": phone, "password": PASSWORD, "name": "Awa"}),
+        )
+        .await;
     assert_eq!(created.status(), 201);
-    let login = app.post("/v1/auth/login", None, json!({"phone": phone, "password": PASSWORD})).await;
+    let login = app
+        .post(
+            "/v1/auth/login",
+            None,
+            json!({"phone": phone, "password": PASSWORD}),
+        )
+        .await;
     assert_eq!(login.status(), 200);
-    let duplicate = app.post("/v1/auth/register", None, json!({"phone": phone, "password": PASSWORD, "name": "B"})).await;
+    let duplicate = app
+        .post(
+            "/v1/auth/register",
+            None,
+            json!({"phone": phone, "password": PASSWORD, "name": "B"}),
+        )
+        .await;
     problem(duplicate, 409, "phone_taken").await;
 }
 
@@ -87,14 +138,35 @@ async fn five_wrong_passwords_lock_the_account() {
     app.register(&email, PASSWORD).await;
     let wrong = json!({"email": email, "password": "wrong password!"});
     for _ in 0..5 {
-        problem(app.post("/v1/auth/login", None, wrong.clone()).await, 401, "invalid_credentials").await;
+        problem(
+            app.post("/v1/auth/login", None, wrong.clone()).await,
+            401,
+            "invalid_credentials",
+        )
+        .await;
     }
-    let locked = app.post("/v1/auth/login", None, json!({"email": email, "password": PASSWORD})).await;
-    let retry_after: u64 = locked.headers()["retry-after"].to_str().expect("ascii").parse().expect("seconds");
+    let locked = app
+        .post(
+            "/v1/auth/login",
+            None,
+            json!({"email": email, "password": PASSWORD}),
+        )
+        .await;
+    let retry_after: u64 = locked.headers()["retry-after"]
+        .to_str()
+        .expect("ascii")
+        .parse()
+        .expect("seconds");
     assert!((800..=900).contains(&retry_after), "{retry_after}");
     problem(locked, 423, "account_locked").await;
     // An unknown account answers like a wrong password.
-    let ghost = app.post("/v1/auth/login", None, json!({"email": unique_email("ghost"), "password": PASSWORD})).await;
+    let ghost = app
+        .post(
+            "/v1/auth/login",
+            None,
+            json!({"email": unique_email("ghost"), "password": PASSWORD}),
+        )
+        .await;
     problem(ghost, 401, "invalid_credentials").await;
 }
 
@@ -104,19 +176,36 @@ async fn refresh_rotates_and_reuse_revokes_the_family() {
     let session = app.register(&unique_email("rot"), PASSWORD).await;
     let first = session["refresh_token"].as_str().expect("token");
 
-    let rotated = app.post("/v1/auth/refresh", None, json!({"refresh_token": first})).await;
+    let rotated = app
+        .post("/v1/auth/refresh", None, json!({"refresh_token": first}))
+        .await;
     assert_eq!(rotated.status(), 200);
     let rotated = body(rotated).await;
     let second = rotated["refresh_token"].as_str().expect("token");
     assert_ne!(first, second);
-    assert_eq!(app.get("/v1/auth/me", rotated["access_token"].as_str()).await.status(), 200);
+    assert_eq!(
+        app.get("/v1/auth/me", rotated["access_token"].as_str())
+            .await
+            .status(),
+        200
+    );
 
     // The first token comes back (stolen copy): refused, and the whole family dies with it.
-    let replay = app.post("/v1/auth/refresh", None, json!({"refresh_token": first})).await;
+    let replay = app
+        .post("/v1/auth/refresh", None, json!({"refresh_token": first}))
+        .await;
     problem(replay, 401, "refresh_token_reused").await;
-    let legit = app.post("/v1/auth/refresh", None, json!({"refresh_token": second})).await;
+    let legit = app
+        .post("/v1/auth/refresh", None, json!({"refresh_token": second}))
+        .await;
     problem(legit, 401, "invalid_refresh_token").await;
-    let junk = app.post("/v1/auth/refresh", None, json!({"refresh_token": "not-a-token"})).await;
+    let junk = app
+        .post(
+            "/v1/auth/refresh",
+            None,
+            json!({"refresh_token": "not-a-token"}),
+        )
+        .await;
     problem(junk, 401, "invalid_refresh_token").await;
 }
 
@@ -126,9 +215,22 @@ async fn logout_kills_the_refresh_token() {
     let session = app.register(&unique_email("out"), PASSWORD).await;
     let refresh = session["refresh_token"].as_str().expect("token");
     let access = session["access_token"].as_str();
-    problem(app.post("/v1/auth/logout", None, json!({"refresh_token": refresh})).await, 401, "unauthorized").await;
-    assert_eq!(app.post("/v1/auth/logout", access, json!({"refresh_token": refresh})).await.status(), 204);
-    let after = app.post("/v1/auth/refresh", None, json!({"refresh_token": refresh})).await;
+    problem(
+        app.post("/v1/auth/logout", None, json!({"refresh_token": refresh}))
+            .await,
+        401,
+        "unauthorized",
+    )
+    .await;
+    assert_eq!(
+        app.post("/v1/auth/logout", access, json!({"refresh_token": refresh}))
+            .await
+            .status(),
+        204
+    );
+    let after = app
+        .post("/v1/auth/refresh", None, json!({"refresh_token": refresh}))
+        .await;
     problem(after, 401, "invalid_refresh_token").await;
 }
 
@@ -136,11 +238,21 @@ async fn logout_kills_the_refresh_token() {
 async fn bad_access_tokens_are_refused() {
     let app = spawn_app().await;
     problem(app.get("/v1/auth/me", None).await, 401, "unauthorized").await;
-    problem(app.get("/v1/auth/me", Some("garbage")).await, 401, "unauthorized").await;
+    problem(
+        app.get("/v1/auth/me", Some("garbage")).await,
+        401,
+        "unauthorized",
+    )
+    .await;
     let session = app.register(&unique_email("tamper"), PASSWORD).await;
     let token = session["access_token"].as_str().expect("token");
     let tampered = format!("{}x", &token[..token.len() - 1]);
-    problem(app.get("/v1/auth/me", Some(&tampered)).await, 401, "unauthorized").await;
+    problem(
+        app.get("/v1/auth/me", Some(&tampered)).await,
+        401,
+        "unauthorized",
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -151,20 +263,56 @@ async fn a_banned_user_is_refused_everywhere() {
     let user_id = session["user"]["id"].as_str().expect("id");
     let (_, admin) = app.user_with_role(Role::Maintainer).await;
 
-    let ban = app.patch(&format!("/v1/users/{user_id}"), Some(&admin), json!({"banned": true})).await;
+    let ban = app
+        .patch(
+            &format!("/v1/users/{user_id}"),
+            Some(&admin),
+            json!({"banned": true}),
+        )
+        .await;
     assert_eq!(ban.status(), 200);
     assert_eq!(body(ban).await["banned"], true);
 
-    problem(app.get("/v1/auth/me", session["access_token"].as_str()).await, 403, "account_banned").await;
-    let login = app.post("/v1/auth/login", None, json!({"email": email, "password": PASSWORD})).await;
+    problem(
+        app.get("/v1/auth/me", session["access_token"].as_str())
+            .await,
+        403,
+        "account_banned",
+    )
+    .await;
+    let login = app
+        .post(
+            "/v1/auth/login",
+            None,
+            json!({"email": email, "password": PASSWORD}),
+        )
+        .await;
     problem(login, 403, "account_banned").await;
     // Banning ended every session.
-    let refresh = app.post("/v1/auth/refresh", None, json!({"refresh_token": session["refresh_token"]})).await;
+    let refresh = app
+        .post(
+            "/v1/auth/refresh",
+            None,
+            json!({"refresh_token": session["refresh_token"]}),
+        )
+        .await;
     assert_eq!(refresh.status(), StatusCode::UNAUTHORIZED);
 
-    let restore = app.patch(&format!("/v1/users/{user_id}"), Some(&admin), json!({"banned": false})).await;
+    let restore = app
+        .patch(
+            &format!("/v1/users/{user_id}"),
+            Some(&admin),
+            json!({"banned": false}),
+        )
+        .await;
     assert_eq!(restore.status(), 200);
-    let login = app.post("/v1/auth/login", None, json!({"email": email, "password": PASSWORD})).await;
+    let login = app
+        .post(
+            "/v1/auth/login",
+            None,
+            json!({"email": email, "password": PASSWORD}),
+        )
+        .await;
     assert_eq!(login.status(), 200);
 }
 
@@ -173,10 +321,19 @@ async fn auth_routes_are_rate_limited_per_ip() {
     let app = spawn_app_with(&[("auth.rate_limit_per_minute", json!(3))]).await;
     let attempt = json!({"email": unique_email("rl"), "password": "whatever pass"});
     for _ in 0..3 {
-        assert_eq!(app.post("/v1/auth/login", None, attempt.clone()).await.status(), 401);
+        assert_eq!(
+            app.post("/v1/auth/login", None, attempt.clone())
+                .await
+                .status(),
+            401
+        );
     }
     let limited = app.post("/v1/auth/login", None, attempt).await;
-    let retry_after: u64 = limited.headers()["retry-after"].to_str().expect("ascii").parse().expect("seconds");
+    let retry_after: u64 = limited.headers()["retry-after"]
+        .to_str()
+        .expect("ascii")
+        .parse()
+        .expect("seconds");
     assert!((1..=60).contains(&retry_after));
     problem(limited, 429, "rate_limited").await;
     // Other routes are not limited.

@@ -15,48 +15,92 @@ async fn health_reports_each_dependency() {
     let ready = app.get("/health/ready", None).await;
     assert_eq!(ready.status(), 200);
     let ready: Value = ready.json().await.expect("json");
-    assert_eq!(ready, json!({"status": "ok", "postgres": "ok", "redis": "ok"}));
+    assert_eq!(
+        ready,
+        json!({"status": "ok", "postgres": "ok", "redis": "ok"})
+    );
 
     let no_redis = spawn_app_with(&[("redis.url", json!("redis://127.0.0.1:1/"))]).await;
     let ready = no_redis.get("/health/ready", None).await;
     assert_eq!(ready.status(), 503);
     let ready: Value = ready.json().await.expect("json");
-    assert_eq!((ready["postgres"].as_str(), ready["redis"].as_str()), (Some("ok"), Some("unavailable")));
+    assert_eq!(
+        (ready["postgres"].as_str(), ready["redis"].as_str()),
+        (Some("ok"), Some("unavailable"))
+    );
 }
 
 #[tokio::test]
 async fn metrics_are_served_on_their_own_listener() {
     let app = spawn_app().await;
     app.get("/health/live", None).await;
-    let metrics = app.client.get(format!("{}/metrics", app.metrics_address)).send().await.expect("metrics");
+    let metrics = app
+        .client
+        .get(format!("{}/metrics", app.metrics_address))
+        .send()
+        .await
+        .expect("metrics");
     assert_eq!(metrics.status(), 200);
     let text = metrics.text().await.expect("text");
-    assert!(text.contains("http_requests_total{method=\"GET\",route=\"/health/live\",status=\"200\"}"), "{text}");
+    assert!(
+        text.contains("http_requests_total{method=\"GET\",route=\"/health/live\",status=\"200\"}"),
+        "{text}"
+    );
     assert!(text.contains("http_request_duration_seconds"));
-    assert_eq!(app.get("/metrics", None).await.status(), 404, "not on the public listener");
+    assert_eq!(
+        app.get("/metrics", None).await.status(),
+        404,
+        "not on the public listener"
+    );
 }
 
 #[tokio::test]
 async fn openapi_describes_exactly_the_routes_served() {
     let app = spawn_app().await;
-    let doc: Value = app.get("/v1/openapi.json", None).await.json().await.expect("openapi json");
-    assert!(doc["openapi"].as_str().unwrap_or_default().starts_with("3.1"), "{}", doc["openapi"]);
+    let doc: Value = app
+        .get("/v1/openapi.json", None)
+        .await
+        .json()
+        .await
+        .expect("openapi json");
+    assert!(
+        doc["openapi"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("3.1"),
+        "{}",
+        doc["openapi"]
+    );
     let paths = doc["paths"].as_object().expect("paths");
     assert!(paths.len() >= 12);
     for (path, operations) in paths {
         let concrete = path.replace("{id}", &uuid::Uuid::now_v7().to_string());
         for method in operations.as_object().expect("operations").keys() {
-            let method = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).expect("method");
-            let response = app.request(method.clone(), &concrete, None, Some(json!({}))).await;
+            let method =
+                reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).expect("method");
+            let response = app
+                .request(method.clone(), &concrete, None, Some(json!({})))
+                .await;
             let status = response.status();
-            let code = response.json::<Value>().await.ok().and_then(|b| b["code"].as_str().map(str::to_owned));
+            let code = response
+                .json::<Value>()
+                .await
+                .ok()
+                .and_then(|b| b["code"].as_str().map(str::to_owned));
             assert_ne!(status, 405, "{method} {path}");
-            assert_ne!(code.as_deref(), Some("route_not_found"), "{method} {path} is documented but not served");
+            assert_ne!(
+                code.as_deref(),
+                Some("route_not_found"),
+                "{method} {path} is documented but not served"
+            );
         }
     }
     let ui = app.get("/docs/", None).await;
     assert_eq!(ui.status(), 200);
-    assert!(ui.text().await.expect("html").contains("swagger"), "docs UI served");
+    assert!(
+        ui.text().await.expect("html").contains("swagger"),
+        "docs UI served"
+    );
 }
 
 #[tokio::test]
@@ -64,13 +108,22 @@ async fn errors_are_problem_json_with_request_ids() {
     let app = spawn_app().await;
     let missing = app.get("/v1/nothing-here", None).await;
     assert_eq!(missing.status(), 404);
-    assert_eq!(missing.headers()["content-type"], "application/problem+json");
+    assert_eq!(
+        missing.headers()["content-type"],
+        "application/problem+json"
+    );
     assert!(missing.headers().contains_key("x-request-id"));
     let problem: Value = missing.json().await.expect("json");
     assert_eq!(problem["code"], "route_not_found");
     assert_eq!(problem["type"], "urn:comptoir:problem:route_not_found");
 
-    let echoed = app.client.get(format!("{}/health/live", app.address)).header("x-request-id", "trace-me-42").send().await.expect("response");
+    let echoed = app
+        .client
+        .get(format!("{}/health/live", app.address))
+        .header("x-request-id", "trace-me-42")
+        .send()
+        .await
+        .expect("response");
     assert_eq!(echoed.headers()["x-request-id"], "trace-me-42");
 
     let malformed = app
@@ -82,7 +135,13 @@ async fn errors_are_problem_json_with_request_ids() {
         .await
         .expect("response");
     assert_eq!(malformed.status(), 422);
-    let wrong_type = app.client.post(format!("{}/v1/auth/login", app.address)).body("email=x").send().await.expect("response");
+    let wrong_type = app
+        .client
+        .post(format!("{}/v1/auth/login", app.address))
+        .body("email=x")
+        .send()
+        .await
+        .expect("response");
     assert_eq!(wrong_type.status(), 415);
     let (_, admin) = app.user_with_role(Role::Superadmin).await;
     let bad_id = app.get("/v1/admin/jobs/not-a-uuid", Some(&admin)).await;
@@ -106,14 +165,51 @@ async fn create_admin_makes_a_superadmin_who_can_log_in() {
     let output = Command::new(env!("CARGO_BIN_EXE_comptoir-api"))
         .args(["create-admin", "--email", &email, "--name", "Root"])
         .env("COMPTOIR_ENV", "test")
-        .env("COMPTOIR_CONFIG_DIR", concat!(env!("CARGO_MANIFEST_DIR"), "/../config"))
-        .env("COMPTOIR__DATABASE__URL", app.settings.database.url.expose())
+        .env(
+            "COMPTOIR_CONFIG_DIR",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/../config"),
+        )
+        .env(
+            "COMPTOIR__DATABASE__URL",
+            app.settings.database.url.expose(),
+        )
         .env("COMPTOIR_ADMIN_PASSWORD", "a long admin password")
         .output()
         .expect("the binary runs");
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-    let login = app.post("/v1/auth/login", None, json!({"email": email, "password": "a long admin password"})).await;
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let login = app
+        .post(
+            "/v1/auth/login",
+            None,
+            json!({"email": email, "password": "a long admin password"}),
+        )
+        .await;
     assert_eq!(login.status(), 200);
     let session: Value = login.json().await.expect("json");
     assert_eq!(session["user"]["role"], "superadmin");
+}
+
+#[tokio::test]
+async fn migrations_are_safe_to_run_from_several_processes_at_once() {
+    let settings = comptoir_testkit::test_settings(&[]).await;
+    let runs = (0..4).map(|_| {
+        let settings = settings.database.clone();
+        tokio::spawn(async move {
+            let pool = comptoir_domain::db::pool(&settings).expect("pool");
+            comptoir_domain::db::migrate(&pool).await
+        })
+    });
+    for run in futures::future::join_all(runs).await {
+        run.expect("task").expect("migrations succeed");
+    }
+    let pool = comptoir_domain::db::pool(&settings.database).expect("pool");
+    let applied: i64 = sqlx::query_scalar("SELECT count(*) FROM _sqlx_migrations")
+        .fetch_one(&pool)
+        .await
+        .expect("count");
+    assert_eq!(applied, comptoir_domain::db::MIGRATOR.iter().count() as i64);
 }

@@ -45,13 +45,38 @@ async fn admins_list_users_with_filters_and_pagination() {
     }
     let (seller_id, _) = app.user_with_role(Role::Seller).await;
 
-    let page = body(app.get(&format!("/v1/users?q={marker}&per_page=2"), Some(&admin)).await).await;
-    assert_eq!((page["total"].as_i64(), page["per_page"].as_i64(), page["page"].as_i64()), (Some(3), Some(2), Some(1)));
+    let page = body(
+        app.get(&format!("/v1/users?q={marker}&per_page=2"), Some(&admin))
+            .await,
+    )
+    .await;
+    assert_eq!(
+        (
+            page["total"].as_i64(),
+            page["per_page"].as_i64(),
+            page["page"].as_i64()
+        ),
+        (Some(3), Some(2), Some(1))
+    );
     assert_eq!(page["items"].as_array().map(Vec::len), Some(2));
-    let second = body(app.get(&format!("/v1/users?q={marker}&per_page=2&page=2"), Some(&admin)).await).await;
+    let second = body(
+        app.get(
+            &format!("/v1/users?q={marker}&per_page=2&page=2"),
+            Some(&admin),
+        )
+        .await,
+    )
+    .await;
     assert_eq!(second["items"].as_array().map(Vec::len), Some(1));
 
-    let wanting = body(app.get(&format!("/v1/users?q={marker}&want_shop=true"), Some(&admin)).await).await;
+    let wanting = body(
+        app.get(
+            &format!("/v1/users?q={marker}&want_shop=true"),
+            Some(&admin),
+        )
+        .await,
+    )
+    .await;
     assert_eq!(wanting["total"], 1);
     assert_eq!(wanting["items"][0]["name"], "Shopper 0");
 
@@ -73,38 +98,86 @@ async fn role_changes_follow_the_rules_and_are_audited() {
     let app = spawn_app().await;
     let (maintainer_id, maintainer) = app.user_with_role(Role::Maintainer).await;
     let (superadmin_id, superadmin) = app.user_with_role(Role::Superadmin).await;
-    let target = app.register(&unique_email("target"), "correct horse battery").await;
+    let target = app
+        .register(&unique_email("target"), "correct horse battery")
+        .await;
     let target_id = target["user"]["id"].as_str().expect("id").to_owned();
     let path = format!("/v1/users/{target_id}");
 
     // A maintainer may make a seller, not an admin.
-    let seller = app.patch(&path, Some(&maintainer), json!({"role": "seller"})).await;
+    let seller = app
+        .patch(&path, Some(&maintainer), json!({"role": "seller"}))
+        .await;
     assert_eq!(seller.status(), 200);
     assert_eq!(body(seller).await["role"], "seller");
-    let grant = app.patch(&path, Some(&maintainer), json!({"role": "maintainer"})).await;
+    let grant = app
+        .patch(&path, Some(&maintainer), json!({"role": "maintainer"}))
+        .await;
     assert_eq!(grant.status(), 403);
     // Nor touch an admin.
-    let touch_admin = app.patch(&format!("/v1/users/{superadmin_id}"), Some(&maintainer), json!({"banned": true})).await;
+    let touch_admin = app
+        .patch(
+            &format!("/v1/users/{superadmin_id}"),
+            Some(&maintainer),
+            json!({"banned": true}),
+        )
+        .await;
     assert_eq!(touch_admin.status(), 403);
     // A superadmin may.
-    let granted = app.patch(&path, Some(&superadmin), json!({"role": "maintainer"})).await;
+    let granted = app
+        .patch(&path, Some(&superadmin), json!({"role": "maintainer"}))
+        .await;
     assert_eq!(body(granted).await["role"], "maintainer");
     // Nobody bans themselves.
-    let self_ban = app.patch(&format!("/v1/users/{maintainer_id}"), Some(&maintainer), json!({"banned": true})).await;
+    let self_ban = app
+        .patch(
+            &format!("/v1/users/{maintainer_id}"),
+            Some(&maintainer),
+            json!({"banned": true}),
+        )
+        .await;
     assert_eq!(self_ban.status(), 422);
     assert!(body(self_ban).await["errors"]["banned"].is_array());
     // Unknown users are 404; empty or unknown bodies are 422.
-    let missing = app.patch(&format!("/v1/users/{}", uuid::Uuid::now_v7()), Some(&superadmin), json!({"banned": true})).await;
+    let missing = app
+        .patch(
+            &format!("/v1/users/{}", uuid::Uuid::now_v7()),
+            Some(&superadmin),
+            json!({"banned": true}),
+        )
+        .await;
     assert_eq!(missing.status(), 404);
-    assert_eq!(app.patch(&path, Some(&superadmin), json!({})).await.status(), 422);
-    assert_eq!(app.patch(&path, Some(&superadmin), json!({"password": "x"})).await.status(), 422);
+    assert_eq!(
+        app.patch(&path, Some(&superadmin), json!({}))
+            .await
+            .status(),
+        422
+    );
+    assert_eq!(
+        app.patch(&path, Some(&superadmin), json!({"password": "x"}))
+            .await
+            .status(),
+        422
+    );
 
-    let log = body(app.get(&format!("/v1/action-logs?target_id={target_id}"), Some(&superadmin)).await).await;
+    let log = body(
+        app.get(
+            &format!("/v1/action-logs?target_id={target_id}"),
+            Some(&superadmin),
+        )
+        .await,
+    )
+    .await;
     let entries: Vec<(String, String)> = log["items"]
         .as_array()
         .expect("items")
         .iter()
-        .map(|e| (e["action"].as_str().unwrap_or_default().to_owned(), e["actor_id"].as_str().unwrap_or_default().to_owned()))
+        .map(|e| {
+            (
+                e["action"].as_str().unwrap_or_default().to_owned(),
+                e["actor_id"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
         .collect();
     assert_eq!(
         entries,
@@ -113,5 +186,8 @@ async fn role_changes_follow_the_rules_and_are_audited() {
             ("user.role_changed".to_owned(), maintainer_id.to_string()),
         ]
     );
-    assert_eq!(log["items"][0]["meta"], json!({"from": "seller", "to": "maintainer"}));
+    assert_eq!(
+        log["items"][0]["meta"],
+        json!({"from": "seller", "to": "maintainer"})
+    );
 }

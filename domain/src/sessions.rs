@@ -34,23 +34,33 @@ pub enum Rotation {
     Invalid,
 }
 
+#[derive(sqlx::FromRow)]
+struct StoredToken {
+    user_id: Uuid,
+    family_id: Uuid,
+    expires_at: DateTime<Utc>,
+    rotated_at: Option<DateTime<Utc>>,
+    revoked_at: Option<DateTime<Utc>>,
+}
+
 /// Spends a refresh token atomically: two concurrent uses of one token cannot both succeed.
 pub async fn rotate(pool: &PgPool, token_hash: &[u8]) -> StoreResult<Rotation> {
     let mut tx = pool.begin().await?;
-    let row: Option<(
-        Uuid,
-        Uuid,
-        DateTime<Utc>,
-        Option<DateTime<Utc>>,
-        Option<DateTime<Utc>>,
-    )> = sqlx::query_as(
+    let token: Option<StoredToken> = sqlx::query_as(
         "SELECT user_id, family_id, expires_at, rotated_at, revoked_at FROM refresh_tokens \
          WHERE token_hash = $1 FOR UPDATE",
     )
     .bind(token_hash)
     .fetch_optional(&mut *tx)
     .await?;
-    let Some((user_id, family_id, expires_at, rotated_at, revoked_at)) = row else {
+    let Some(StoredToken {
+        user_id,
+        family_id,
+        expires_at,
+        rotated_at,
+        revoked_at,
+    }) = token
+    else {
         return Ok(Rotation::Invalid);
     };
     if revoked_at.is_some() || expires_at <= Utc::now() {

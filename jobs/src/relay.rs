@@ -67,6 +67,8 @@ impl Relay {
 
     /// Runs until `shutdown`; failures are logged once per outage, not once per tick.
     pub async fn run(self, shutdown: CancellationToken) {
+        // Connect now rather than on the first job (best effort: the loop retries anyway).
+        let _ = self.transport.connection().await;
         let mut failing = false;
         loop {
             tokio::select! {

@@ -1,5 +1,5 @@
 //! The one role-guard mechanism: handlers name the caller they need as an extractor argument
-//! (`AuthUser`, `Admin`, `Superadmin`). Every request re-reads the user, so bans and role
+//! (`AuthUser`, `Admin`). Every request re-reads the user, so bans and role
 //! changes take effect at once, not when the access token expires.
 
 use std::future::Future;
@@ -25,10 +25,6 @@ pub struct AuthUser {
 /// An authenticated superadmin or maintainer.
 #[derive(Debug, Clone)]
 pub struct Admin(pub AuthUser);
-
-/// An authenticated superadmin.
-#[derive(Debug, Clone)]
-pub struct Superadmin(pub AuthUser);
 
 fn unauthorized(detail: &str) -> ApiError {
     ApiError::Unauthorized {
@@ -87,34 +83,28 @@ impl FromRequest for AuthUser {
     }
 }
 
+/// Authenticates, then admits only callers whose role passes `allowed`.
+fn guarded<T: 'static>(
+    req: &HttpRequest,
+    allowed: fn(Role) -> bool,
+    refusal: &'static str,
+    wrap: fn(AuthUser) -> T,
+) -> Extracted<T> {
+    let req = req.clone();
+    Box::pin(async move {
+        let user = authenticate(req).await?;
+        if allowed(user.role) {
+            Ok(wrap(user))
+        } else {
+            Err(forbidden(refusal))
+        }
+    })
+}
+
 impl FromRequest for Admin {
     type Error = ApiError;
     type Future = Extracted<Self>;
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let req = req.clone();
-        Box::pin(async move {
-            let user = authenticate(req).await?;
-            if user.role.is_admin() {
-                Ok(Admin(user))
-            } else {
-                Err(forbidden("an admin role is required"))
-            }
-        })
-    }
-}
-
-impl FromRequest for Superadmin {
-    type Error = ApiError;
-    type Future = Extracted<Self>;
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let req = req.clone();
-        Box::pin(async move {
-            let user = authenticate(req).await?;
-            if user.role == Role::Superadmin {
-                Ok(Superadmin(user))
-            } else {
-                Err(forbidden("the superadmin role is required"))
-            }
-        })
+        guarded(req, Role::is_admin, "an admin role is required", Admin)
     }
 }

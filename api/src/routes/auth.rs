@@ -160,31 +160,24 @@ impl RegisterRequest {
     }
 }
 
-/// Issues an access token and a refresh token in `family_id`.
-async fn issue_tokens(
-    state: &AppState,
-    user_id: Uuid,
-    role: Role,
-    family_id: Uuid,
-) -> ApiResult<TokenPair> {
+/// Issues an access token and a refresh token in `family_id` for `user`.
+async fn open_session(state: &AppState, user: User, family_id: Uuid) -> ApiResult<Session> {
     let refresh_token = new_refresh_token();
     let expires_at = Utc::now() + state.tokens.refresh_ttl;
-    sessions::insert(
-        &state.pool,
-        user_id,
-        family_id,
-        &hash_refresh_token(&refresh_token),
-        expires_at,
-    )
-    .await?;
-    Ok(TokenPair {
-        access_token: state
-            .tokens
-            .issue_access(user_id, role)
-            .map_err(ApiError::internal)?,
-        refresh_token,
-        token_type: "Bearer",
-        expires_in: state.tokens.access_ttl.num_seconds(),
+    let token_hash = hash_refresh_token(&refresh_token);
+    sessions::insert(&state.pool, user.id, family_id, &token_hash, expires_at).await?;
+    let access_token = state
+        .tokens
+        .issue_access(user.id, user.role())
+        .map_err(ApiError::internal)?;
+    Ok(Session {
+        user: user.into(),
+        tokens: TokenPair {
+            access_token,
+            refresh_token,
+            token_type: "Bearer",
+            expires_in: state.tokens.access_ttl.num_seconds(),
+        },
     })
 }
 
@@ -234,11 +227,7 @@ pub async fn register(
     }
     state.producer.commit(tx).await?;
     tracing::info!(user_id = %user.id, "user registered");
-    let tokens = issue_tokens(&state, user.id, user.role(), new_id()).await?;
-    Ok(HttpResponse::Created().json(Session {
-        user: user.into(),
-        tokens,
-    }))
+    Ok(HttpResponse::Created().json(open_session(&state, user, new_id()).await?))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -312,11 +301,7 @@ pub async fn login(
         return Err(banned());
     }
     users::clear_failed_logins(&state.pool, user.id).await?;
-    let tokens = issue_tokens(&state, user.id, user.role(), new_id()).await?;
-    Ok(HttpResponse::Ok().json(Session {
-        user: user.into(),
-        tokens,
-    }))
+    Ok(HttpResponse::Ok().json(open_session(&state, user, new_id()).await?))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -358,11 +343,7 @@ pub async fn refresh(
         sessions::revoke_family(&state.pool, family_id).await?;
         return Err(banned());
     }
-    let tokens = issue_tokens(&state, user.id, user.role(), family_id).await?;
-    Ok(HttpResponse::Ok().json(Session {
-        user: user.into(),
-        tokens,
-    }))
+    Ok(HttpResponse::Ok().json(open_session(&state, user, family_id).await?))
 }
 
 /// Ends the session the refresh token belongs to.

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Brings up everything Comptoir needs on this machine and runs it: PostgreSQL, Redis, the SMTP
+# sink and clamd (installed and started when missing), the `comptoir` database and its
+# migrations, a superadmin, then the API and one worker in the background.
+# Stop with: scripts/down.sh
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+RUN="$ROOT/var/run"
+LOG="$ROOT/var/log"
+mkdir -p "$RUN" "$LOG"
+
+"$ROOT/scripts/services.sh" --with-clamd
+
+export COMPTOIR_ENV="${COMPTOIR_ENV:-development}"
+export COMPTOIR__DATABASE__URL="${COMPTOIR__DATABASE__URL:-postgres://postgres@127.0.0.1:5432/comptoir}"
+DB_NAME="${COMPTOIR__DATABASE__URL##*/}"
+if ! psql -h 127.0.0.1 -U postgres -d postgres -Atc "SELECT 1 FROM pg_database WHERE datname = '$DB_NAME'" | grep -q 1; then
+  echo "[up] creating database $DB_NAME"
+  psql -q -h 127.0.0.1 -U postgres -d postgres -c "CREATE DATABASE \"$DB_NAME\""
+fi
+
+echo "[up] building (release)"
+cargo build --release --quiet -p comptoir-api -p comptoir-worker
+BIN="$ROOT/target/release"
+"$BIN/comptoir-api" migrate
+
+ADMIN_EMAIL="${COMPTOIR_ADMIN_EMAIL:-admin@comptoir.local}"
+if ! psql -h 127.0.0.1 -U postgres -d "$DB_NAME" -Atc "SELECT 1 FROM users WHERE email = '$ADMIN_EMAIL'" | grep -q 1; then
+  COMPTOIR_ADMIN_PASSWORD="${COMPTOIR_ADMIN_PASSWORD:-comptoir-admin-password}" \
+    "$BIN/comptoir-api" create-admin --email "$ADMIN_EMAIL" --name "Administrator"
+fi
+
+start() { # start <name> <command...>
+  local name=$1; shift
+  if [ -f "$RUN/$name.pid" ] && kill -0 "$(cat "$RUN/$name.pid")" 2>/dev/null; then
+    echo "[up] $name already running (pid $(cat "$RUN/$name.pid"))"; return
+  fi
+  nohup "$@" >"$LOG/$name.log" 2>&1 &
+  echo $! >"$RUN/$name.pid"
+}
+start api "$BIN/comptoir-api"
+start worker "$BIN/comptoir-worker"
+
+for _ in $(seq 1 100); do
+  curl -fsS http://127.0.0.1:8080/health/ready >/dev/null 2>&1 && break
+  sleep 0.2
+done
+curl -fsS http://127.0.0.1:8080/health/ready >/dev/null || { echo "[up] the API is not ready; see $LOG/api.log" >&2; exit 1; }
+
+cat <<TXT
+
+Comptoir is running.
+  API            http://127.0.0.1:8080   (docs: http://127.0.0.1:8080/docs/)
+  Metrics        http://127.0.0.1:9464/metrics
+  Health         http://127.0.0.1:8080/health/ready
+  Superadmin     $ADMIN_EMAIL (password: \$COMPTOIR_ADMIN_PASSWORD, default comptoir-admin-password)
+  Sent email     /var/tmp/comptoir/mail/new (SMTP sink on 127.0.0.1:1025)
+  Logs           $LOG/api.log, $LOG/worker.log
+  Stop           scripts/down.sh
+TXT
