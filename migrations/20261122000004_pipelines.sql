@@ -27,6 +27,8 @@ CREATE TABLE jobs (
 );
 CREATE INDEX jobs_relay_idx ON jobs (run_at) WHERE relayed_at IS NULL AND status IN ('queued', 'retrying');
 CREATE INDEX jobs_lease_idx ON jobs (locked_until) WHERE status = 'running';
+CREATE INDEX jobs_redeliver_idx ON jobs (relayed_at)
+    WHERE status IN ('queued', 'retrying') AND relayed_at IS NOT NULL;
 CREATE INDEX jobs_listing_idx ON jobs (status, queue, created_at DESC);
 
 CREATE TABLE imports (
@@ -45,7 +47,7 @@ CREATE TABLE imports (
     updated       INTEGER NOT NULL DEFAULT 0,
     failed        INTEGER NOT NULL DEFAULT 0,
     error         TEXT,
-    job_id        UUID REFERENCES jobs (id),
+    job_id        UUID REFERENCES jobs (id) ON DELETE SET NULL,
     created_at    TIMESTAMPTZ NOT NULL DEFAULT now(),
     started_at    TIMESTAMPTZ,
     finished_at   TIMESTAMPTZ
@@ -67,7 +69,7 @@ CREATE TABLE reports (
     row_count     BIGINT,
     file_key      TEXT,
     error         TEXT,
-    job_id        UUID REFERENCES jobs (id),
+    job_id        UUID REFERENCES jobs (id) ON DELETE SET NULL,
     expires_at    TIMESTAMPTZ,
     created_at    TIMESTAMPTZ NOT NULL DEFAULT now(),
     finished_at   TIMESTAMPTZ,

@@ -23,6 +23,8 @@ pub enum ApiError {
     NotFound,
     #[error("no such route")]
     NoRoute,
+    #[error("method not allowed")]
+    MethodNotAllowed,
     #[error("{detail}")]
     Conflict { code: &'static str, detail: String },
     #[error("the account is locked")]
@@ -80,6 +82,7 @@ impl ApiError {
             | ApiError::Conflict { code, .. } => code,
             ApiError::NotFound => "not_found",
             ApiError::NoRoute => "route_not_found",
+            ApiError::MethodNotAllowed => "method_not_allowed",
             ApiError::Locked { .. } => "account_locked",
             ApiError::RateLimited { .. } => "rate_limited",
             ApiError::PayloadTooLarge => "payload_too_large",
@@ -95,6 +98,7 @@ impl ApiError {
             ApiError::Unauthorized { .. } => "Unauthorized",
             ApiError::Forbidden { .. } => "Forbidden",
             ApiError::NotFound | ApiError::NoRoute => "Not found",
+            ApiError::MethodNotAllowed => "Method not allowed",
             ApiError::Conflict { .. } => "Conflict",
             ApiError::Locked { .. } => "Account locked",
             ApiError::RateLimited { .. } => "Too many requests",
@@ -143,6 +147,7 @@ impl ResponseError for ApiError {
             ApiError::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden { .. } => StatusCode::FORBIDDEN,
             ApiError::NotFound | ApiError::NoRoute => StatusCode::NOT_FOUND,
+            ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::Locked { .. } => StatusCode::LOCKED,
             ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -196,6 +201,17 @@ impl From<StoreError> for ApiError {
 
 impl From<sqlx::Error> for ApiError {
     fn from(err: sqlx::Error) -> Self {
+        // Text Postgres cannot store (a NUL byte, invalid encoding) is the client's mistake.
+        let code = err
+            .as_database_error()
+            .and_then(|db| db.code().map(|c| c.into_owned()));
+        if matches!(code.as_deref(), Some("22021" | "22P05")) {
+            return ApiError::Validation {
+                detail: "the request contains characters that cannot be stored (e.g. a NUL byte)"
+                    .to_owned(),
+                errors: FieldErrors::new(),
+            };
+        }
         match err {
             sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed => {
                 tracing::error!(error = %err, "database unavailable");

@@ -33,6 +33,8 @@ fn request_id(req: &ServiceRequest) -> String {
         .map_or_else(|| uuid::Uuid::now_v7().to_string(), str::to_owned)
 }
 
+/// Inner layers answer refusals as responses (not `Err`), so those carry the request id and are
+/// counted too.
 pub async fn observe(
     req: ServiceRequest,
     next: Next<impl MessageBody>,

@@ -329,6 +329,10 @@ async fn auth_routes_are_rate_limited_per_ip() {
         );
     }
     let limited = app.post("/v1/auth/login", None, attempt).await;
+    assert!(
+        limited.headers().contains_key("x-request-id"),
+        "refusals are traced too"
+    );
     let retry_after: u64 = limited.headers()["retry-after"]
         .to_str()
         .expect("ascii")
@@ -338,4 +342,66 @@ async fn auth_routes_are_rate_limited_per_ip() {
     problem(limited, 429, "rate_limited").await;
     // Other routes are not limited.
     assert_eq!(app.get("/health/live", None).await.status(), 200);
+}
+
+#[tokio::test]
+async fn parallel_guesses_cannot_exceed_the_lockout_budget() {
+    let app = spawn_app().await;
+    let email = unique_email("parallel");
+    app.register(&email, PASSWORD).await;
+    let guesses = (0..12).map(|i| {
+        app.post(
+            "/v1/auth/login",
+            None,
+            json!({"email": email, "password": format!("guess number {i}")}),
+        )
+    });
+    let statuses: Vec<u16> = futures::future::join_all(guesses)
+        .await
+        .iter()
+        .map(|r| r.status().as_u16())
+        .collect();
+    let checked = statuses.iter().filter(|s| **s == 401).count();
+    assert!(checked <= 5, "at most 5 passwords checked: {statuses:?}");
+    assert_eq!(
+        checked + statuses.iter().filter(|s| **s == 423).count(),
+        12,
+        "{statuses:?}"
+    );
+    let right = app
+        .post(
+            "/v1/auth/login",
+            None,
+            json!({"email": email, "password": PASSWORD}),
+        )
+        .await;
+    problem(right, 423, "account_locked").await;
+}
+
+#[tokio::test]
+async fn text_postgres_cannot_store_is_a_validation_error() {
+    let app = spawn_app().await;
+    let nul_name = app
+        .post(
+            "/v1/auth/register",
+            None,
+            json!({"email": unique_email("nul"), "password": PASSWORD, "name": "a\u{0}b"}),
+        )
+        .await;
+    problem(nul_name, 422, "validation_failed").await;
+    let nul_email = app
+        .post(
+            "/v1/auth/login",
+            None,
+            json!({"email": "a\u{0}@example.com", "password": PASSWORD}),
+        )
+        .await;
+    problem(nul_email, 401, "invalid_credentials").await;
+    let (_, admin) = app.user_with_role(Role::Superadmin).await;
+    problem(
+        app.get("/v1/users?q=%00", Some(&admin)).await,
+        422,
+        "validation_failed",
+    )
+    .await;
 }

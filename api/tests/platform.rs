@@ -146,6 +146,19 @@ async fn errors_are_problem_json_with_request_ids() {
     let (_, admin) = app.user_with_role(Role::Superadmin).await;
     let bad_id = app.get("/v1/admin/jobs/not-a-uuid", Some(&admin)).await;
     assert_eq!(bad_id.status(), 404);
+    let wrong_method = app
+        .get(
+            &format!("/v1/admin/jobs/{}/retry", uuid::Uuid::now_v7()),
+            None,
+        )
+        .await;
+    assert_eq!(wrong_method.status(), 405);
+    assert_eq!(
+        wrong_method.headers()["content-type"],
+        "application/problem+json"
+    );
+    let problem: Value = wrong_method.json().await.expect("json");
+    assert_eq!(problem["code"], "method_not_allowed");
 }
 
 #[tokio::test]

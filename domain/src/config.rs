@@ -87,6 +87,7 @@ pub struct JobSettings {
     pub backoff_base_ms: u64,
     pub backoff_max_ms: u64,
     pub lease_secs: u64,
+    pub redeliver_after_secs: u64,
     pub relay_interval_ms: u64,
     pub relay_batch: u32,
     pub poll_interval_ms: u64,
@@ -193,11 +194,13 @@ impl Settings {
         if self.auth.jwt_secret.expose().len() < 32 {
             return invalid("auth.jwt_secret", "must be at least 32 bytes");
         }
-        if environment() == "production" && self.auth.jwt_secret.expose().starts_with("development")
+        let secret = self.auth.jwt_secret.expose();
+        if environment() == "production"
+            && (secret.starts_with("development") || secret.contains("change-me"))
         {
             return invalid(
                 "auth.jwt_secret",
-                "the development default is refused in production",
+                "a published default secret is refused in production",
             );
         }
         if !self.database.url.expose().starts_with("postgres") {
@@ -227,6 +230,9 @@ impl Settings {
         }
         if self.jobs.lease_secs < 2 {
             return invalid("jobs.lease_secs", "must be at least 2");
+        }
+        if self.jobs.redeliver_after_secs < 2 {
+            return invalid("jobs.redeliver_after_secs", "must be at least 2");
         }
         if self.jobs.relay_batch == 0
             || self.jobs.relay_interval_ms == 0

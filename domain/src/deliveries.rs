@@ -1,6 +1,8 @@
 //! Effect-once delivery records for email and SMS: one row per dedupe key, written before the
 //! provider is called, marked sent after.
 
+use std::time::Duration;
+
 use sqlx::PgPool;
 use uuid::Uuid;
 
@@ -28,14 +30,18 @@ pub enum Claim {
     Send { delivery_id: Uuid },
     /// A previous attempt completed: nothing to do.
     AlreadySent,
+    /// Another run is sending it right now (or was, less than one lease ago): try later.
+    InProgress,
 }
 
-/// Registers the delivery (once per key) and claims it for sending unless it was already sent.
+/// Registers the delivery (once per key) and claims it for sending unless it was sent, or another
+/// run claimed it less than `lease` ago (a run that stalls past its lease is stopped).
 pub async fn claim(
     pool: &PgPool,
     dedupe_key: &str,
     channel: Channel,
     recipient: &str,
+    lease: Duration,
 ) -> StoreResult<Claim> {
     sqlx::query(
         "INSERT INTO deliveries (id, dedupe_key, channel, recipient) VALUES ($1, $2, $3, $4) \
@@ -49,16 +55,25 @@ pub async fn claim(
     .await?;
     let claimed: Option<Uuid> = sqlx::query_scalar(
         "UPDATE deliveries SET status = 'sending', attempts = attempts + 1, updated_at = now() \
-         WHERE dedupe_key = $1 AND status <> 'sent' RETURNING id",
+         WHERE dedupe_key = $1 AND (status = 'pending' \
+           OR (status = 'sending' AND updated_at < now() - make_interval(secs => $2))) RETURNING id",
     )
     .bind(dedupe_key)
+    .bind(lease.as_secs_f64())
     .fetch_optional(pool)
     .await?;
-    Ok(
-        claimed.map_or(Claim::AlreadySent, |delivery_id| Claim::Send {
-            delivery_id,
-        }),
-    )
+    if let Some(delivery_id) = claimed {
+        return Ok(Claim::Send { delivery_id });
+    }
+    let status: String = sqlx::query_scalar("SELECT status FROM deliveries WHERE dedupe_key = $1")
+        .bind(dedupe_key)
+        .fetch_one(pool)
+        .await?;
+    Ok(if status == "sent" {
+        Claim::AlreadySent
+    } else {
+        Claim::InProgress
+    })
 }
 
 pub async fn mark_sent(pool: &PgPool, delivery_id: Uuid, provider_reply: &str) -> StoreResult<()> {

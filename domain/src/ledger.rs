@@ -118,7 +118,8 @@ pub async fn claim(
         "UPDATE jobs SET status = 'running', attempts = attempts + 1, locked_by = $2, \
            locked_until = now() + make_interval(secs => $3), started_at = now(), updated_at = now() \
          WHERE id = $1 AND run_at <= now() + interval '1 second' \
-           AND (status IN ('queued', 'retrying') OR (status = 'running' AND locked_until < now())) \
+           AND (status IN ('queued', 'retrying') \
+                OR (status = 'running' AND locked_until < now() AND attempts < max_attempts)) \
          RETURNING id, queue, kind, payload, attempts, max_attempts",
     )
     .bind(id)
@@ -128,20 +129,23 @@ pub async fn claim(
     .await?)
 }
 
-/// Renews a running job's lease; false when the job is no longer ours (lease lost).
+/// Renews a running job's lease; false when this claim lost it (expired and taken over).
+/// A claim is (worker, attempt): a later claim of the same job, even by the same process,
+/// is another one.
 pub async fn renew_lease(
     pool: &PgPool,
-    id: Uuid,
+    job: &ClaimedJob,
     worker: &str,
     lease: Duration,
 ) -> StoreResult<bool> {
     let renewed = sqlx::query(
         "UPDATE jobs SET locked_until = now() + make_interval(secs => $3) \
-         WHERE id = $1 AND status = 'running' AND locked_by = $2",
+         WHERE id = $1 AND status = 'running' AND locked_by = $2 AND attempts = $4",
     )
-    .bind(id)
+    .bind(job.id)
     .bind(worker)
     .bind(lease.as_secs_f64())
+    .bind(job.attempts)
     .execute(pool)
     .await?
     .rows_affected();
@@ -167,10 +171,10 @@ pub enum Outcome<'a> {
     },
 }
 
-/// Records the end of a run by `worker`. A run whose lease was taken over records nothing.
+/// Records the end of a claim by `worker`. A claim whose lease was taken over records nothing.
 pub async fn finish(
     pool: &PgPool,
-    id: Uuid,
+    job: &ClaimedJob,
     worker: &str,
     outcome: Outcome<'_>,
 ) -> StoreResult<()> {
@@ -185,13 +189,14 @@ pub async fn finish(
            run_at = CASE WHEN $5::float8 IS NULL THEN run_at ELSE now() + make_interval(secs => $5) END, \
            relayed_at = CASE WHEN $5::float8 IS NULL THEN relayed_at ELSE NULL END, \
            finished_at = CASE WHEN $5::float8 IS NULL THEN now() ELSE NULL END, updated_at = now() \
-         WHERE id = $1 AND status = 'running' AND locked_by = $2",
+         WHERE id = $1 AND status = 'running' AND locked_by = $2 AND attempts = $6",
     )
-    .bind(id)
+    .bind(job.id)
     .bind(worker)
     .bind(status)
     .bind(error)
     .bind(delay.map(|d| d.as_secs_f64()))
+    .bind(job.attempts)
     .execute(pool)
     .await?;
     Ok(())
@@ -208,6 +213,21 @@ pub async fn recover_expired_leases(pool: &PgPool) -> StoreResult<u64> {
            locked_by = NULL, locked_until = NULL, relayed_at = NULL, run_at = now(), updated_at = now() \
          WHERE status = 'running' AND locked_until < now()",
     )
+    .execute(pool)
+    .await?
+    .rows_affected())
+}
+
+/// Sends again the jobs handed to Redis more than `after` ago and still not started: their
+/// message was lost (Redis restarted without persistence, or a delivery was dropped while
+/// Postgres was unreachable). A message that was only slow makes a duplicate, which `claim`
+/// drops.
+pub async fn redeliver_stale(pool: &PgPool, after: Duration) -> StoreResult<u64> {
+    Ok(sqlx::query(
+        "UPDATE jobs SET relayed_at = NULL, updated_at = now() \
+         WHERE status IN ('queued', 'retrying') AND relayed_at < now() - make_interval(secs => $1)",
+    )
+    .bind(after.as_secs_f64())
     .execute(pool)
     .await?
     .rows_affected())

@@ -59,6 +59,8 @@ impl Email {
             return Err("must be an email address");
         };
         let valid = !local.is_empty()
+            && !domain.contains('@')
+            && !value.chars().any(char::is_control)
             && value.len() <= 254
             && domain.contains('.')
             && !domain.starts_with('.')
@@ -131,7 +133,9 @@ mod tests {
             Email::parse(" Awa@Example.COM ").map(|e| e.0),
             Ok("awa@example.com".into())
         );
-        for bad in ["", "awa", "awa@", "@x.sn", "a@b", "a b@x.sn", "a@x.sn>"] {
+        for bad in [
+            "", "awa", "awa@", "@x.sn", "a@b", "a b@x.sn", "a@x.sn>", "a@b@x.sn", "a\0@x.sn",
+        ] {
             assert!(Email::parse(bad).is_err(), "{bad}");
         }
     }

@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use sqlx::{PgExecutor, PgPool};
+use sqlx::{PgConnection, PgExecutor, PgPool};
 use uuid::Uuid;
 
 use crate::pagination::{Page, PageRequest};
@@ -44,9 +44,6 @@ impl User {
     }
     pub fn is_banned(&self) -> bool {
         self.banned_at.is_some()
-    }
-    pub fn is_locked(&self, now: DateTime<Utc>) -> bool {
-        self.locked_until.is_some_and(|until| until > now)
     }
 }
 
@@ -103,6 +100,18 @@ pub async fn find_by_id(db: impl PgExecutor<'_>, id: Uuid) -> StoreResult<Option
     .await?)
 }
 
+/// The user, row-locked until the end of the transaction (for check-then-write updates).
+pub async fn find_for_update(tx: &mut PgConnection, id: Uuid) -> StoreResult<Option<User>> {
+    Ok(sqlx::query_as(concat!(
+        "SELECT ",
+        user_columns!(),
+        " FROM users WHERE id = $1 FOR UPDATE"
+    ))
+    .bind(id)
+    .fetch_optional(tx)
+    .await?)
+}
+
 pub async fn find_by_email(db: impl PgExecutor<'_>, email: &Email) -> StoreResult<Option<User>> {
     Ok(sqlx::query_as(concat!(
         "SELECT ",
@@ -125,33 +134,75 @@ pub async fn find_by_phone(db: impl PgExecutor<'_>, phone: &Phone) -> StoreResul
     .await?)
 }
 
-/// Counts a failed login; the `max_failures`-th one in a row locks the account for `lockout_secs`
-/// (and restarts the count, so the next window allows as many tries again).
-pub async fn record_failed_login(
+/// Whether a login attempt may check the password.
+#[derive(Debug, PartialEq, Eq)]
+pub enum LoginGate {
+    /// The attempt is counted; `attempt` is its number in the current window (1-based).
+    Open {
+        attempt: i32,
+    },
+    Locked {
+        until: DateTime<Utc>,
+    },
+}
+
+/// Counts a login attempt *before* the password is checked, atomically, so parallel guesses
+/// cannot exceed `max_attempts` per window: the attempt past the budget locks the account for
+/// `lockout_secs` and is refused.
+pub async fn open_login_attempt(
     pool: &PgPool,
     id: Uuid,
-    max_failures: u32,
+    max_attempts: u32,
     lockout_secs: u64,
-) -> StoreResult<()> {
-    sqlx::query(
+) -> StoreResult<LoginGate> {
+    let counted: Option<(i32, Option<DateTime<Utc>>)> = sqlx::query_as(
         "UPDATE users SET \
-           locked_until = CASE WHEN failed_logins + 1 >= $2 THEN now() + make_interval(secs => $3) ELSE locked_until END, \
-           failed_logins = CASE WHEN failed_logins + 1 >= $2 THEN 0 ELSE failed_logins + 1 END \
-         WHERE id = $1",
+           locked_until = CASE WHEN failed_logins + 1 > $2 THEN now() + make_interval(secs => $3) END, \
+           failed_logins = CASE WHEN failed_logins + 1 > $2 THEN 0 ELSE failed_logins + 1 END \
+         WHERE id = $1 AND (locked_until IS NULL OR locked_until <= now()) \
+         RETURNING failed_logins, locked_until",
     )
     .bind(id)
-    .bind(i32::try_from(max_failures).unwrap_or(i32::MAX))
+    .bind(i32::try_from(max_attempts).unwrap_or(i32::MAX))
+    .bind(lockout_secs as f64)
+    .fetch_optional(pool)
+    .await?;
+    match counted {
+        Some((_, Some(until))) => Ok(LoginGate::Locked { until }),
+        Some((attempt, None)) => Ok(LoginGate::Open { attempt }),
+        None => {
+            let until: Option<DateTime<Utc>> =
+                sqlx::query_scalar("SELECT locked_until FROM users WHERE id = $1")
+                    .bind(id)
+                    .fetch_one(pool)
+                    .await?;
+            Ok(LoginGate::Locked {
+                until: until.unwrap_or_else(Utc::now),
+            })
+        }
+    }
+}
+
+/// Locks the account for `lockout_secs` (the last allowed attempt failed) and restarts the count.
+pub async fn lock_login(pool: &PgPool, id: Uuid, lockout_secs: u64) -> StoreResult<()> {
+    sqlx::query(
+        "UPDATE users SET locked_until = now() + make_interval(secs => $2), failed_logins = 0 WHERE id = $1",
+    )
+    .bind(id)
     .bind(lockout_secs as f64)
     .execute(pool)
     .await?;
     Ok(())
 }
 
-pub async fn clear_failed_logins(pool: &PgPool, id: Uuid) -> StoreResult<()> {
-    sqlx::query("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = $1 AND (failed_logins > 0 OR locked_until IS NOT NULL)")
-        .bind(id)
-        .execute(pool)
-        .await?;
+/// A successful login restarts the count (a lock set meanwhile by a parallel attempt stays).
+pub async fn reset_login_attempts(pool: &PgPool, id: Uuid) -> StoreResult<()> {
+    sqlx::query(
+        "UPDATE users SET failed_logins = 0 WHERE id = $1 AND (locked_until IS NULL OR locked_until <= now())",
+    )
+    .bind(id)
+    .execute(pool)
+    .await?;
     Ok(())
 }
 

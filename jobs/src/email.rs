@@ -6,7 +6,6 @@ use crate::{Job, queues};
 
 /// Sends one templated email. `dedupe_key` identifies the message: the worker sends each key once.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct SendEmail {
     pub to: String,
     pub dedupe_key: String,
@@ -15,7 +14,7 @@ pub struct SendEmail {
 
 /// The templates and their variables.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "template", rename_all = "snake_case", deny_unknown_fields)]
+#[serde(tag = "template", rename_all = "snake_case")]
 pub enum EmailMessage {
     Welcome { name: String },
 }

@@ -7,7 +7,6 @@ use crate::{Job, queues};
 /// Deletes finished job data from Redis (apalis keeps it until vacuumed) and prunes old
 /// succeeded jobs from the ledger.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct Housekeeping {
     /// The cron tick that created this job (RFC 3339), for the record.
     pub tick: String,

@@ -25,8 +25,10 @@ pub async fn run(handlers: &Handlers, job: &ClaimedJob) -> JobResult {
     match job.kind.as_str() {
         SendEmail::KIND => handlers.mailer.send(&decode(job)?).await,
         Housekeeping::KIND => handlers.housekeeper.run(&decode(job)?).await,
-        other => Err(JobError::Permanent(anyhow::anyhow!(
-            "no handler for job kind `{other}`"
+        // A newer API may enqueue kinds this (older) worker does not know yet during a rolling
+        // deploy: retry, so an upgraded worker runs it.
+        other => Err(JobError::Transient(anyhow::anyhow!(
+            "no handler for job kind `{other}` in this worker version"
         ))),
     }
 }

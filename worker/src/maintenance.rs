@@ -28,6 +28,16 @@ impl Housekeeper {
                 .await
                 .transient()?;
             vacuumed += storage.vacuum().await.transient()?;
+            // Vacuum deletes task data but leaves their ids in the done and dead sets, which
+            // only apalis's statistics read; the ledger is the record.
+            let keys = Config::default().queue(self.transport.queue_key(queue));
+            let mut connection = self.transport.connection().await.transient()?;
+            redis::cmd("DEL")
+                .arg(keys.done_jobs_set())
+                .arg(keys.dead_jobs_set())
+                .query_async::<()>(&mut connection)
+                .await
+                .transient()?;
         }
         let pruned = ledger::purge_succeeded(&self.pool, self.ledger_retention_days)
             .await

@@ -97,7 +97,11 @@ impl WorkerProcess {
                 max: Duration::from_millis(settings.jobs.backoff_max_ms),
             },
             handlers: Handlers {
-                mailer: Mailer::new(pool.clone(), &settings.smtp)?,
+                mailer: Mailer::new(
+                    pool.clone(),
+                    &settings.smtp,
+                    Duration::from_secs(settings.jobs.lease_secs),
+                )?,
                 housekeeper: Housekeeper {
                     pool: pool.clone(),
                     transport: transport.clone(),
@@ -165,9 +169,10 @@ impl WorkerProcess {
             producer.kicker(),
         );
         tasks.spawn(relay.run(stop.clone()));
-        tasks.spawn(recover_leases(
+        tasks.spawn(recover_stalled_jobs(
             pool.clone(),
             Duration::from_secs(settings.jobs.lease_secs),
+            Duration::from_secs(settings.jobs.redeliver_after_secs),
             stop.clone(),
         ));
         tasks.spawn(scheduler::run_schedule(
@@ -204,8 +209,14 @@ async fn connect_storage(
     }
 }
 
-/// Puts jobs whose worker died (lease expired) back in line, checking four times per lease.
-async fn recover_leases(pool: PgPool, lease: Duration, stop: CancellationToken) {
+/// Four times per lease: puts jobs whose worker died (lease expired) back in line, and hands
+/// Redis again the jobs whose message was lost.
+async fn recover_stalled_jobs(
+    pool: PgPool,
+    lease: Duration,
+    redeliver_after: Duration,
+    stop: CancellationToken,
+) {
     loop {
         tokio::select! {
             () = stop.cancelled() => return,
@@ -215,6 +226,14 @@ async fn recover_leases(pool: PgPool, lease: Duration, stop: CancellationToken) 
             Ok(0) => {}
             Ok(recovered) => tracing::warn!(recovered, "jobs recovered from lost workers"),
             Err(err) => tracing::warn!(error = %err, "lease recovery failed"),
+        }
+        match ledger::redeliver_stale(&pool, redeliver_after).await {
+            Ok(0) => {}
+            Ok(redelivered) => tracing::warn!(
+                redelivered,
+                "jobs whose queue message was lost are sent again"
+            ),
+            Err(err) => tracing::warn!(error = %err, "redelivery sweep failed"),
         }
     }
 }

@@ -27,18 +27,34 @@ pub struct Runner {
     pub handlers: Handlers,
 }
 
-/// The apalis handler of every queue. It fails (and lets apalis-redis redeliver) only when the
-/// ledger itself cannot be reached; job failures are recorded in the ledger and acknowledged.
+/// The apalis handler of every queue. It always acknowledges: outcomes, retries and redelivery
+/// live in the ledger, so apalis-redis's own retry (25 linear attempts, whose pending data its
+/// vacuum may delete) never comes into play. When the ledger is unreachable the message is
+/// dropped after a few tries; the ledger's redelivery sweep sends the job again later.
 /// Messages are decoded here rather than by apalis, whose worker exits on an undecodable one.
 pub async fn handle(message: Value, runner: Data<Arc<Runner>>) -> Result<(), BoxDynError> {
-    match serde_json::from_value::<JobRef>(message) {
-        Ok(job) => runner.run(job).await.map_err(Into::into),
+    let job = match serde_json::from_value::<JobRef>(message) {
+        Ok(job) => job,
         Err(err) => {
             tracing::error!(error = %err, "dropping a queue message that is not a job reference");
-            Ok(())
+            return Ok(());
         }
+    };
+    let mut pause = Duration::from_millis(200);
+    for _ in 0..LEDGER_TRIES {
+        match runner.run(job).await {
+            Ok(()) => return Ok(()),
+            Err(err) => tracing::warn!(job_id = %job.id, error = %err, "job ledger unreachable"),
+        }
+        tokio::time::sleep(pause).await;
+        pause *= 2;
     }
+    tracing::error!(job_id = %job.id, "job left for the redelivery sweep: ledger unreachable");
+    Ok(())
 }
+
+/// In-process attempts to reach the ledger for one delivery (about 12 s in all).
+const LEDGER_TRIES: u32 = 6;
 
 impl Runner {
     async fn run(&self, job: JobRef) -> Result<(), sqlx::Error> {
@@ -86,13 +102,14 @@ impl Runner {
                 tracing::error!(elapsed_ms, error, "job failed permanently")
             }
         });
-        ledger::finish(&self.pool, claimed.id, &self.worker_name, outcome)
+        ledger::finish(&self.pool, &claimed, &self.worker_name, outcome)
             .await
             .map_err(store_to_sqlx)
     }
 
     /// Runs the handler, renewing the lease every third of its length. A panic is a transient
-    /// failure: it is recorded and retried like any other.
+    /// failure: it is recorded and retried like any other. A lost lease (this run stalled past
+    /// it and another worker took the job over) stops the run, so two never overlap.
     async fn run_with_lease(&self, job: &ClaimedJob) -> Result<(), JobError> {
         let work = AssertUnwindSafe(dispatch::run(&self.handlers, job)).catch_unwind();
         tokio::pin!(work);
@@ -104,9 +121,11 @@ impl Runner {
                     return result.unwrap_or_else(|_| Err(JobError::Transient(anyhow::anyhow!("the handler panicked"))));
                 }
                 _ = renew.tick() => {
-                    match ledger::renew_lease(&self.pool, job.id, &self.worker_name, self.lease).await {
+                    match ledger::renew_lease(&self.pool, job, &self.worker_name, self.lease).await {
                         Ok(true) => {}
-                        Ok(false) => tracing::warn!(job_id = %job.id, "lease lost; another worker may take the job over"),
+                        Ok(false) => {
+                            return Err(JobError::Transient(anyhow::anyhow!("lease lost: the job was taken over")));
+                        }
                         Err(err) => tracing::warn!(job_id = %job.id, error = %err, "lease renewal failed"),
                     }
                 }

@@ -27,19 +27,29 @@ pub async fn run_schedule<J: Job>(
     shutdown: CancellationToken,
 ) {
     loop {
-        let now = Utc::now();
-        let tick = tick_of(now, period);
+        let tick = tick_of(Utc::now(), period);
         let key = format!("cron:{name}:{}", tick.to_rfc3339());
-        match enqueue_tick(&pool, &producer, &make_job(tick), key).await {
-            Ok(true) => tracing::info!(schedule = name, %tick, "cron tick enqueued"),
-            Ok(false) => {
-                tracing::debug!(schedule = name, %tick, "cron tick already taken by another process")
-            }
-            Err(err) => {
-                tracing::warn!(schedule = name, error = %err, "cron tick not enqueued; will try again")
-            }
-        }
         let next = tick + period;
+        // A failed insert (database down) is retried within the tick's period, not skipped.
+        let mut pause = Duration::from_millis(500);
+        loop {
+            match enqueue_tick(&pool, &producer, &make_job(tick), key.clone()).await {
+                Ok(true) => tracing::info!(schedule = name, %tick, "cron tick enqueued"),
+                Ok(false) => tracing::debug!(schedule = name, %tick, "cron tick already taken"),
+                Err(err) => {
+                    tracing::warn!(schedule = name, %tick, error = %err, "cron tick not enqueued yet");
+                    if Utc::now() + pause < next {
+                        tokio::select! {
+                            () = shutdown.cancelled() => return,
+                            () = tokio::time::sleep(pause) => {}
+                        }
+                        pause = (pause * 2).min(Duration::from_secs(30));
+                        continue;
+                    }
+                }
+            }
+            break;
+        }
         let wait = (next - Utc::now()).to_std().unwrap_or(Duration::ZERO);
         tokio::select! {
             () = shutdown.cancelled() => return,

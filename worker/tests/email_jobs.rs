@@ -200,3 +200,37 @@ async fn a_permanent_failure_is_not_retried() {
         failed.last_error
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_job_whose_queue_message_was_lost_is_sent_again() {
+    let mut redis = PrivateRedis::stopped();
+    redis.start().await;
+    let settings = test_settings(&[("redis.url", json!(redis.url()))]).await;
+    let app = TestApp::spawn(settings.clone()).await;
+    let email = unique_email("lost");
+    app.register(&email, PASSWORD).await;
+    let id = job_id_where(&app.pool, "email.send.v1", "to", &json!(email)).await;
+    wait_until("the job to reach redis", WAIT, || async {
+        let relayed: Option<chrono::DateTime<chrono::Utc>> =
+            sqlx::query_scalar("SELECT relayed_at FROM jobs WHERE id = $1")
+                .bind(id)
+                .fetch_one(&app.pool)
+                .await
+                .expect("job");
+        relayed.map(|_| ())
+    })
+    .await;
+
+    // Redis restarts without persistence: the queued message is gone.
+    let flushed = std::process::Command::new("redis-cli")
+        .args(["-p", &redis.port.to_string(), "FLUSHALL"])
+        .output()
+        .expect("redis-cli");
+    assert!(flushed.status.success());
+
+    let _worker = spawn_worker(&settings, &["email"]);
+    wait_for_messages(&email, 1, WAIT).await;
+    let job = wait_for_status(&app.pool, id, "succeeded", WAIT).await;
+    assert_eq!(job.attempts, 1);
+    assert_eq!(messages_to(&email).len(), 1);
+}

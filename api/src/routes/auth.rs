@@ -2,7 +2,8 @@
 
 use std::net::{IpAddr, Ipv4Addr};
 
-use actix_web::body::MessageBody;
+use actix_web::ResponseError;
+use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
 use actix_web::{HttpResponse, web};
@@ -13,7 +14,7 @@ use uuid::Uuid;
 
 use comptoir_domain::sessions::{self, Rotation};
 use comptoir_domain::types::{Email, NewPassword, Phone, Role};
-use comptoir_domain::users::{self, NewUser, User};
+use comptoir_domain::users::{self, LoginGate, NewUser, User};
 use comptoir_domain::{StoreError, new_id};
 use comptoir_jobs::email::{EmailMessage, SendEmail};
 
@@ -22,20 +23,22 @@ use crate::auth::{AuthUser, banned, password};
 use crate::error::{ApiError, ApiResult, FieldErrors};
 use crate::state::AppState;
 
-/// Per-IP limit on every /v1/auth route.
+/// Per-IP limit on every /v1/auth route. The refusal is a response, not an `Err`, so the outer
+/// observe layer still tags and counts it.
 pub async fn rate_limit(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
-) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
     let ip = req
         .peer_addr()
         .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |addr| addr.ip());
     if let Some(state) = req.app_data::<web::Data<AppState>>()
         && let Err(retry_after_secs) = state.auth_limiter.check(ip)
     {
-        return Err(ApiError::RateLimited { retry_after_secs }.into());
+        let refusal = ApiError::RateLimited { retry_after_secs }.error_response();
+        return Ok(req.into_response(refusal).map_into_right_body());
     }
-    next.call(req).await
+    Ok(next.call(req).await?.map_into_left_body())
 }
 
 /// A user as the API shows it (never the password hash).
@@ -141,8 +144,12 @@ impl RegisterRequest {
             .map_err(|e| push(&mut errors, "password", e))
             .ok();
         let name = self.name.trim().to_owned();
-        if name.is_empty() || name.chars().count() > 200 {
-            push(&mut errors, "name", "must be 1 to 200 characters");
+        if name.is_empty() || name.chars().count() > 200 || name.chars().any(char::is_control) {
+            push(
+                &mut errors,
+                "name",
+                "must be 1 to 200 characters, without control characters",
+            );
         }
         match password {
             Some(password) if errors.is_empty() => Ok(ValidRegistration {
@@ -279,28 +286,33 @@ pub async fn login(
         password::verify(body.password, state.dummy_password_hash.clone()).await?;
         return Err(invalid_credentials());
     };
-    let now = Utc::now();
-    if let Some(until) = user.locked_until.filter(|_| user.is_locked(now)) {
-        let retry_after_secs = u64::try_from((until - now).num_seconds())
-            .unwrap_or(0)
-            .max(1);
-        return Err(ApiError::Locked { retry_after_secs });
-    }
+    let auth = &state.settings.auth;
+    let gate = users::open_login_attempt(
+        &state.pool,
+        user.id,
+        auth.max_failed_logins,
+        auth.lockout_secs,
+    )
+    .await?;
+    let attempt = match gate {
+        LoginGate::Open { attempt } => attempt,
+        LoginGate::Locked { until } => {
+            let left = (until - Utc::now()).num_seconds();
+            return Err(ApiError::Locked {
+                retry_after_secs: u64::try_from(left).unwrap_or(0).max(1),
+            });
+        }
+    };
     if !password::verify(body.password, user.password_hash.clone()).await? {
-        let auth = &state.settings.auth;
-        users::record_failed_login(
-            &state.pool,
-            user.id,
-            auth.max_failed_logins,
-            auth.lockout_secs,
-        )
-        .await?;
+        if attempt >= i32::try_from(auth.max_failed_logins).unwrap_or(i32::MAX) {
+            users::lock_login(&state.pool, user.id, auth.lockout_secs).await?;
+        }
         return Err(invalid_credentials());
     }
     if user.is_banned() {
         return Err(banned());
     }
-    users::clear_failed_logins(&state.pool, user.id).await?;
+    users::reset_login_attempts(&state.pool, user.id).await?;
     Ok(HttpResponse::Ok().json(open_session(&state, user, new_id()).await?))
 }
 

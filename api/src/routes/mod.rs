@@ -8,7 +8,7 @@ pub mod jobs;
 pub mod users;
 
 use actix_web::middleware::from_fn;
-use actix_web::web;
+use actix_web::{HttpResponse, Resource, web};
 use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
 
@@ -17,28 +17,38 @@ use crate::error::ApiError;
 pub use docs::ApiDoc;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/health/live", web::get().to(health::live))
-        .route("/health/ready", web::get().to(health::ready))
+    cfg.service(resource("/health/live").route(web::get().to(health::live)))
+        .service(resource("/health/ready").route(web::get().to(health::ready)))
         .service(SwaggerUi::new("/docs/{_:.*}").url("/v1/openapi.json", ApiDoc::openapi()))
-        .route("/docs", web::get().to(docs::redirect_to_ui))
+        .service(resource("/docs").route(web::get().to(docs::redirect_to_ui)))
         .service(
             web::scope("/v1/auth")
                 .wrap(from_fn(auth::rate_limit))
-                .route("/register", web::post().to(auth::register))
-                .route("/login", web::post().to(auth::login))
-                .route("/refresh", web::post().to(auth::refresh))
-                .route("/logout", web::post().to(auth::logout))
-                .route("/me", web::get().to(auth::me)),
+                .service(resource("/register").route(web::post().to(auth::register)))
+                .service(resource("/login").route(web::post().to(auth::login)))
+                .service(resource("/refresh").route(web::post().to(auth::refresh)))
+                .service(resource("/logout").route(web::post().to(auth::logout)))
+                .service(resource("/me").route(web::get().to(auth::me))),
         )
-        .route("/v1/users", web::get().to(users::list))
-        .route("/v1/users/{id}", web::patch().to(users::update))
-        .route("/v1/admin/jobs", web::get().to(jobs::list))
-        .route("/v1/admin/jobs/{id}", web::get().to(jobs::get))
-        .route("/v1/admin/jobs/{id}/retry", web::post().to(jobs::retry))
-        .route("/v1/action-logs", web::get().to(action_logs::list))
+        .service(resource("/v1/users").route(web::get().to(users::list)))
+        .service(resource("/v1/users/{id}").route(web::patch().to(users::update)))
+        .service(resource("/v1/admin/jobs").route(web::get().to(jobs::list)))
+        .service(resource("/v1/admin/jobs/{id}").route(web::get().to(jobs::get)))
+        .service(resource("/v1/admin/jobs/{id}/retry").route(web::post().to(jobs::retry)))
+        .service(resource("/v1/action-logs").route(web::get().to(action_logs::list)))
         .default_service(web::to(route_not_found));
 }
 
-async fn route_not_found() -> Result<actix_web::HttpResponse, ApiError> {
+/// A route whose other methods answer a problem+json 405 (resources would otherwise inherit the
+/// app's 404 default).
+fn resource(path: &str) -> Resource {
+    web::resource(path).default_service(web::to(method_not_allowed))
+}
+
+async fn route_not_found() -> Result<HttpResponse, ApiError> {
     Err(ApiError::NoRoute)
+}
+
+async fn method_not_allowed() -> Result<HttpResponse, ApiError> {
+    Err(ApiError::MethodNotAllowed)
 }

@@ -12,7 +12,7 @@ use comptoir_domain::pagination::{Page, PageRequest};
 use comptoir_domain::types::Role;
 use comptoir_domain::{sessions, users};
 
-use crate::auth::Admin;
+use crate::auth::{Admin, banned};
 use crate::error::{ApiError, ApiResult};
 use crate::routes::auth::UserView;
 use crate::state::AppState;
@@ -114,11 +114,30 @@ pub async fn update(
         ));
     }
     let mut tx = state.pool.begin().await?;
-    let target = users::find_by_id(&mut *tx, id)
-        .await?
-        .ok_or(ApiError::NotFound)?;
+    // Both rows are locked, in id order (no deadlock), and the actor's role is read again under
+    // the lock: two admins demoting each other at once cannot both succeed.
+    let (first, second) = if actor.id < id {
+        (actor.id, id)
+    } else {
+        (id, actor.id)
+    };
+    let first = users::find_for_update(&mut tx, first).await?;
+    let second = users::find_for_update(&mut tx, second).await?;
+    let (actor_row, target) = if actor.id < id {
+        (first, second)
+    } else {
+        (second, first)
+    };
+    let target = target.ok_or(ApiError::NotFound)?;
+    let actor_role = actor_row
+        .filter(|a| !a.is_banned())
+        .map(|a| a.role())
+        .ok_or_else(banned)?;
+    if !actor_role.is_admin() {
+        return Err(forbidden("an admin role is required"));
+    }
     let touches_admin = target.role().is_admin() || body.role.is_some_and(Role::is_admin);
-    if touches_admin && actor.role != Role::Superadmin {
+    if touches_admin && actor_role != Role::Superadmin {
         return Err(forbidden(
             "only a superadmin manages admins and admin roles",
         ));

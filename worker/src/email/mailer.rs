@@ -12,6 +12,7 @@ use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use sqlx::PgPool;
+use uuid::Uuid;
 
 use comptoir_domain::config::{SmtpSecurity, SmtpSettings};
 use comptoir_domain::deliveries::{self, Channel, Claim};
@@ -22,12 +23,14 @@ use crate::error::{JobError, JobResult, ResultExt};
 
 pub struct Mailer {
     pool: PgPool,
+    /// The job lease: a delivery claimed longer ago than this by a stalled run may be retaken.
+    lease: Duration,
     transport: AsyncSmtpTransport<Tokio1Executor>,
     from: Mailbox,
 }
 
 impl Mailer {
-    pub fn new(pool: PgPool, settings: &SmtpSettings) -> anyhow::Result<Self> {
+    pub fn new(pool: PgPool, settings: &SmtpSettings, lease: Duration) -> anyhow::Result<Self> {
         let builder = match settings.security {
             SmtpSecurity::None => {
                 AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&settings.host)
@@ -53,6 +56,7 @@ impl Mailer {
         }
         Ok(Self {
             pool,
+            lease,
             transport: builder.build(),
             from: settings.from.parse().context("smtp.from")?,
         })
@@ -65,6 +69,7 @@ impl Mailer {
             &job.dedupe_key,
             Channel::Email,
             &job.to,
+            self.lease,
         )
         .await
         .transient()?
@@ -72,6 +77,11 @@ impl Mailer {
             Claim::AlreadySent => {
                 tracing::info!(dedupe_key = %job.dedupe_key, "email already sent; nothing to do");
                 return Ok(());
+            }
+            Claim::InProgress => {
+                return Err(JobError::Transient(anyhow::anyhow!(
+                    "another run is sending this email"
+                )));
             }
             Claim::Send { delivery_id } => delivery_id,
         };
@@ -93,9 +103,7 @@ impl Mailer {
                     reply.code(),
                     reply.message().collect::<Vec<_>>().join(" ")
                 );
-                deliveries::mark_sent(&self.pool, delivery_id, &reply)
-                    .await
-                    .transient()?;
+                self.record_sent(delivery_id, &reply).await?;
                 tracing::info!(%delivery_id, "email sent");
                 Ok(())
             }
@@ -113,4 +121,26 @@ impl Mailer {
             }
         }
     }
+
+    /// The server accepted the message: recording it must not fail lightly, since a job re-run
+    /// after a failure here would send it again. A database blip is retried in place.
+    async fn record_sent(&self, delivery_id: Uuid, reply: &str) -> JobResult {
+        let mut pause = Duration::from_millis(100);
+        for _ in 0..RECORD_TRIES {
+            match deliveries::mark_sent(&self.pool, delivery_id, reply).await {
+                Ok(()) => return Ok(()),
+                Err(err) => {
+                    tracing::warn!(%delivery_id, error = %err, "recording a sent email failed; retrying")
+                }
+            }
+            tokio::time::sleep(pause).await;
+            pause *= 2;
+        }
+        deliveries::mark_sent(&self.pool, delivery_id, reply)
+            .await
+            .transient()
+    }
 }
+
+/// In-place attempts to record an accepted email before giving up (about 6 s in all).
+const RECORD_TRIES: u32 = 6;
