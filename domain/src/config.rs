@@ -287,7 +287,7 @@ mod tests {
     fn defaults_load_and_validate() {
         let settings = Settings::from_figment(Settings::figment()).expect("defaults are valid");
         assert_eq!(settings.auth.access_ttl_secs, 900);
-        assert_eq!(settings.queue_concurrency("email"), 8);
+        assert_eq!(settings.queue_concurrency("email"), 32);
     }
 
     #[test]
