@@ -11,14 +11,13 @@ CREATE TABLE shops (
     start_date           TIMESTAMPTZ NOT NULL,
     end_date             TIMESTAMPTZ NOT NULL,
     item_limit           INTEGER NOT NULL CHECK (item_limit >= 0),
-    -- Set once by the expiry sweep so each owner is emailed exactly once per period.
-    reminder_sent_at     TIMESTAMPTZ,
-    expired_notified_at  TIMESTAMPTZ,
     created_at           TIMESTAMPTZ NOT NULL DEFAULT now(),
     updated_at           TIMESTAMPTZ NOT NULL DEFAULT now(),
     CHECK (end_date > start_date)
 );
 CREATE INDEX shops_owner_idx ON shops (owner_id);
+-- The expiry sweep: active shops by end date. (Its emails go out once per shop and period through
+-- unique job keys, so the table needs no "notified" flags.)
 CREATE INDEX shops_status_end_idx ON shops (status, end_date);
 
 CREATE TABLE categories (

@@ -92,6 +92,7 @@ pub struct JobSettings {
     pub relay_batch: u32,
     pub poll_interval_ms: u64,
     pub housekeeping_interval_secs: u64,
+    pub shop_sweep_interval_secs: u64,
     pub ledger_retention_days: u32,
     #[serde(default)]
     pub queues: BTreeMap<String, QueueSettings>,
@@ -238,6 +239,7 @@ impl Settings {
             || self.jobs.relay_interval_ms == 0
             || self.jobs.poll_interval_ms == 0
             || self.jobs.housekeeping_interval_secs == 0
+            || self.jobs.shop_sweep_interval_secs == 0
         {
             return invalid("jobs.relay_batch", "relay and poll settings must be > 0");
         }

@@ -16,7 +16,20 @@ pub struct SendEmail {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "template", rename_all = "snake_case")]
 pub enum EmailMessage {
-    Welcome { name: String },
+    Welcome {
+        name: String,
+    },
+    /// The shop's paid period ended: it is blocked and its products hidden.
+    ShopExpired {
+        name: String,
+        shop_name: String,
+    },
+    /// The shop's paid period ends soon (`end_date` as RFC 3339).
+    ShopExpiring {
+        name: String,
+        shop_name: String,
+        end_date: String,
+    },
 }
 
 impl Job for SendEmail {

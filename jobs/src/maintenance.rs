@@ -16,3 +16,15 @@ impl Job for Housekeeping {
     const KIND: &'static str = "maintenance.housekeeping.v1";
     const QUEUE: &'static str = queues::MAINTENANCE;
 }
+
+/// The hourly shop-expiry sweep: blocks shops whose paid period ended and emails their owners
+/// once; reminds owners whose period ends within three days, once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShopExpirySweep {
+    pub tick: String,
+}
+
+impl Job for ShopExpirySweep {
+    const KIND: &'static str = "shops.expiry_sweep.v1";
+    const QUEUE: &'static str = queues::MAINTENANCE;
+}

@@ -5,16 +5,18 @@ use serde::de::DeserializeOwned;
 use comptoir_domain::ledger::ClaimedJob;
 use comptoir_jobs::Job;
 use comptoir_jobs::email::SendEmail;
-use comptoir_jobs::maintenance::Housekeeping;
+use comptoir_jobs::maintenance::{Housekeeping, ShopExpirySweep};
 
 use crate::email::Mailer;
 use crate::error::{JobError, JobResult, ResultExt};
 use crate::maintenance::Housekeeper;
+use crate::shops::ShopSweeper;
 
 /// Everything the handlers need, built once per process.
 pub struct Handlers {
     pub mailer: Mailer,
     pub housekeeper: Housekeeper,
+    pub shop_sweeper: ShopSweeper,
 }
 
 fn decode<J: Job + DeserializeOwned>(job: &ClaimedJob) -> Result<J, JobError> {
@@ -25,6 +27,7 @@ pub async fn run(handlers: &Handlers, job: &ClaimedJob) -> JobResult {
     match job.kind.as_str() {
         SendEmail::KIND => handlers.mailer.send(&decode(job)?).await,
         Housekeeping::KIND => handlers.housekeeper.run(&decode(job)?).await,
+        ShopExpirySweep::KIND => handlers.shop_sweeper.run().await,
         // A newer API may enqueue kinds this (older) worker does not know yet during a rolling
         // deploy: retry, so an upgraded worker runs it.
         other => Err(JobError::Transient(anyhow::anyhow!(

@@ -11,6 +11,7 @@ mod process;
 pub mod retry;
 mod runner;
 mod scheduler;
+pub mod shops;
 
 pub use error::{JobError, JobResult, ResultExt};
 pub use process::{WorkerProcess, worker_name};

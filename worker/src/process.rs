@@ -15,7 +15,7 @@ use tokio_util::sync::CancellationToken;
 
 use comptoir_domain::config::Settings;
 use comptoir_domain::{db, ledger};
-use comptoir_jobs::maintenance::Housekeeping;
+use comptoir_jobs::maintenance::{Housekeeping, ShopExpirySweep};
 use comptoir_jobs::{Producer, RedisTransport, Relay, queues};
 
 use crate::dispatch::Handlers;
@@ -24,6 +24,7 @@ use crate::maintenance::Housekeeper;
 use crate::retry::Backoff;
 use crate::runner::{self, Runner};
 use crate::scheduler;
+use crate::shops::ShopSweeper;
 
 /// A unique name per process (`<prefix>-<host>-<pid>-<random>`): apalis-redis tracks in-flight
 /// tasks per worker name, so two processes sharing a name would hide each other's orphans.
@@ -107,6 +108,10 @@ impl WorkerProcess {
                     transport: transport.clone(),
                     ledger_retention_days: settings.jobs.ledger_retention_days,
                 },
+                shop_sweeper: ShopSweeper {
+                    pool: pool.clone(),
+                    producer: producer.clone(),
+                },
             },
         });
 
@@ -181,6 +186,16 @@ impl WorkerProcess {
             pool.clone(),
             producer.clone(),
             |tick| Housekeeping {
+                tick: tick.to_rfc3339(),
+            },
+            stop.clone(),
+        ));
+        tasks.spawn(scheduler::run_schedule(
+            "shop-expiry",
+            Duration::from_secs(settings.jobs.shop_sweep_interval_secs),
+            pool.clone(),
+            producer.clone(),
+            |tick| ShopExpirySweep {
                 tick: tick.to_rfc3339(),
             },
             stop.clone(),

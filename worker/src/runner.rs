@@ -12,6 +12,7 @@ use serde_json::Value;
 use sqlx::PgPool;
 use tracing::Instrument;
 
+use comptoir_domain::StoreError;
 use comptoir_domain::ledger::{self, ClaimedJob, Outcome};
 use comptoir_jobs::JobRef;
 
@@ -57,10 +58,8 @@ pub async fn handle(message: Value, runner: Data<Arc<Runner>>) -> Result<(), Box
 const LEDGER_TRIES: u32 = 6;
 
 impl Runner {
-    async fn run(&self, job: JobRef) -> Result<(), sqlx::Error> {
-        let claimed = ledger::claim(&self.pool, job.id, &self.worker_name, self.lease)
-            .await
-            .map_err(store_to_sqlx)?;
+    async fn run(&self, job: JobRef) -> Result<(), StoreError> {
+        let claimed = ledger::claim(&self.pool, job.id, &self.worker_name, self.lease).await?;
         let Some(claimed) = claimed else {
             tracing::debug!(job_id = %job.id, "delivery dropped: job already done, running or not due");
             return Ok(());
@@ -102,9 +101,7 @@ impl Runner {
                 tracing::error!(elapsed_ms, error, "job failed permanently")
             }
         });
-        ledger::finish(&self.pool, &claimed, &self.worker_name, outcome)
-            .await
-            .map_err(store_to_sqlx)
+        ledger::finish(&self.pool, &claimed, &self.worker_name, outcome).await
     }
 
     /// Runs the handler, renewing the lease every third of its length. A panic is a transient
@@ -131,12 +128,5 @@ impl Runner {
                 }
             }
         }
-    }
-}
-
-fn store_to_sqlx(err: comptoir_domain::StoreError) -> sqlx::Error {
-    match err {
-        comptoir_domain::StoreError::Database(err) => err,
-        conflict => sqlx::Error::Protocol(conflict.to_string()),
     }
 }

@@ -1,5 +1,5 @@
 //! The one role-guard mechanism: handlers name the caller they need as an extractor argument
-//! (`AuthUser`, `Admin`). Every request re-reads the user, so bans and role
+//! (`AuthUser`, `Admin`, `MaybeUser` for routes anonymous visitors may call too). Every request re-reads the user, so bans and role
 //! changes take effect at once, not when the access token expires.
 
 use std::future::Future;
@@ -20,6 +20,19 @@ use crate::state::AppState;
 pub struct AuthUser {
     pub id: Uuid,
     pub role: Role,
+}
+
+/// The caller if a token is presented (it must then be valid), or an anonymous visitor.
+#[derive(Debug, Clone)]
+pub struct MaybeUser(pub Option<AuthUser>);
+
+impl MaybeUser {
+    pub fn is_admin(&self) -> bool {
+        self.0.as_ref().is_some_and(|user| user.role.is_admin())
+    }
+    pub fn id(&self) -> Option<Uuid> {
+        self.0.as_ref().map(|user| user.id)
+    }
 }
 
 /// An authenticated superadmin or maintainer.
@@ -80,6 +93,21 @@ impl FromRequest for AuthUser {
     type Future = Extracted<Self>;
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         Box::pin(authenticate(req.clone()))
+    }
+}
+
+impl FromRequest for MaybeUser {
+    type Error = ApiError;
+    type Future = Extracted<Self>;
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            if req.headers().contains_key(header::AUTHORIZATION) {
+                authenticate(req).await.map(|user| MaybeUser(Some(user)))
+            } else {
+                Ok(MaybeUser(None))
+            }
+        })
     }
 }
 

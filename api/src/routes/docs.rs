@@ -5,7 +5,7 @@ use utoipa::Modify;
 use utoipa::OpenApi;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 
-use super::{action_logs, auth, health, jobs, users};
+use super::{action_logs, auth, categories, health, jobs, shops, users};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -16,6 +16,8 @@ use super::{action_logs, auth, health, jobs, users};
         users::list, users::update,
         jobs::list, jobs::get, jobs::retry,
         action_logs::list,
+        shops::create, shops::list, shops::get, shops::update, shops::set_duration,
+        categories::tree, categories::create,
     ),
     components(schemas(crate::error::Problem)),
     modifiers(&BearerAuth),

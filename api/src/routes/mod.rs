@@ -2,9 +2,11 @@
 
 pub mod action_logs;
 pub mod auth;
+pub mod categories;
 mod docs;
 pub mod health;
 pub mod jobs;
+pub mod shops;
 pub mod users;
 
 use actix_web::middleware::from_fn;
@@ -36,6 +38,22 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(resource("/v1/admin/jobs/{id}").route(web::get().to(jobs::get)))
         .service(resource("/v1/admin/jobs/{id}/retry").route(web::post().to(jobs::retry)))
         .service(resource("/v1/action-logs").route(web::get().to(action_logs::list)))
+        .service(
+            resource("/v1/shops")
+                .route(web::get().to(shops::list))
+                .route(web::post().to(shops::create)),
+        )
+        .service(
+            resource("/v1/shops/{id}")
+                .route(web::get().to(shops::get))
+                .route(web::patch().to(shops::update)),
+        )
+        .service(resource("/v1/shops/{id}/duration").route(web::post().to(shops::set_duration)))
+        .service(
+            resource("/v1/categories")
+                .route(web::get().to(categories::tree))
+                .route(web::post().to(categories::create)),
+        )
         .default_service(web::to(route_not_found));
 }
 

@@ -21,6 +21,22 @@ fn environment() -> &'static Environment<'static> {
             ("layout.html", include_str!("../templates/layout.html")),
             ("welcome.txt", include_str!("../templates/welcome.txt")),
             ("welcome.html", include_str!("../templates/welcome.html")),
+            (
+                "shop_expired.txt",
+                include_str!("../templates/shop_expired.txt"),
+            ),
+            (
+                "shop_expired.html",
+                include_str!("../templates/shop_expired.html"),
+            ),
+            (
+                "shop_expiring.txt",
+                include_str!("../templates/shop_expiring.txt"),
+            ),
+            (
+                "shop_expiring.html",
+                include_str!("../templates/shop_expiring.html"),
+            ),
         ] {
             // The sources are compiled in, and a test renders each one.
             env.add_template(name, source)
@@ -37,6 +53,20 @@ pub fn render(message: &EmailMessage) -> Result<Rendered, minijinja::Error> {
             format!("Welcome to Comptoir, {name}"),
             context! { name },
         ),
+        EmailMessage::ShopExpired { name, shop_name } => (
+            "shop_expired",
+            format!("Your shop {shop_name} is closed: its paid period ended"),
+            context! { name, shop_name },
+        ),
+        EmailMessage::ShopExpiring {
+            name,
+            shop_name,
+            end_date,
+        } => (
+            "shop_expiring",
+            format!("Your shop {shop_name} closes soon"),
+            context! { name, shop_name, end_date },
+        ),
     };
     let env = environment();
     Ok(Rendered {
@@ -49,6 +79,26 @@ pub fn render(message: &EmailMessage) -> Result<Rendered, minijinja::Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_template_renders() {
+        let messages = [
+            EmailMessage::ShopExpired {
+                name: "Awa".into(),
+                shop_name: "Chez Awa".into(),
+            },
+            EmailMessage::ShopExpiring {
+                name: "Awa".into(),
+                shop_name: "Chez Awa".into(),
+                end_date: "2026-12-01T00:00:00Z".into(),
+            },
+        ];
+        for message in &messages {
+            let rendered = render(message).expect("renders");
+            assert!(rendered.subject.contains("Chez Awa"));
+            assert!(rendered.text.contains("Chez Awa") && rendered.html.contains("Chez Awa"));
+        }
+    }
 
     #[test]
     fn welcome_renders_both_parts_and_escapes_html() {

@@ -95,6 +95,10 @@ pub fn env_for(settings: &Settings) -> Vec<(String, String)> {
             "COMPTOIR__JOBS__HOUSEKEEPING_INTERVAL_SECS".into(),
             settings.jobs.housekeeping_interval_secs.to_string(),
         ),
+        (
+            "COMPTOIR__JOBS__SHOP_SWEEP_INTERVAL_SECS".into(),
+            settings.jobs.shop_sweep_interval_secs.to_string(),
+        ),
         ("RUST_LOG".into(), "info".into()),
     ]
 }
