@@ -7,5 +7,6 @@ mod observe;
 pub mod routes;
 mod startup;
 pub mod state;
+mod views;
 
 pub use startup::Application;

@@ -8,6 +8,7 @@ use actix_web::dev::Server;
 use actix_web::middleware::{Compress, from_fn};
 use actix_web::{App, HttpServer, web};
 use anyhow::Context;
+use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use comptoir_domain::config::Settings;
@@ -18,6 +19,7 @@ use crate::auth::password;
 use crate::auth::rate_limit::RateLimiter;
 use crate::auth::tokens::TokenKeys;
 use crate::state::AppState;
+use crate::views::ViewCounter;
 use crate::{extract, observe, routes};
 
 pub struct Application {
@@ -25,8 +27,9 @@ pub struct Application {
     metrics: Server,
     port: u16,
     metrics_port: u16,
-    relay: tokio::task::JoinHandle<()>,
-    stop_relay: CancellationToken,
+    /// The outbox relay and the view-count flusher, stopped after the servers.
+    background: JoinSet<()>,
+    stop_background: CancellationToken,
 }
 
 impl Application {
@@ -40,7 +43,8 @@ impl Application {
         }
         let redis = RedisTransport::new(&settings.redis).context("redis.url")?;
         let producer = Producer::new(&settings);
-        let stop_relay = CancellationToken::new();
+        let stop_background = CancellationToken::new();
+        let mut background = JoinSet::new();
         // Pushes committed jobs to Redis right after each commit (and retries while Redis is down).
         let relay = Relay::new(
             pool.clone(),
@@ -48,7 +52,11 @@ impl Application {
             &settings.jobs,
             producer.kicker(),
         );
-        let relay = tokio::spawn(relay.run(stop_relay.clone()));
+        background.spawn(relay.run(stop_background.clone()));
+        let views = Arc::new(ViewCounter::default());
+        let (flusher, flush_pool, flush_stop) =
+            (views.clone(), pool.clone(), stop_background.clone());
+        background.spawn(async move { flusher.run(flush_pool, flush_stop).await });
 
         let state = web::Data::new(AppState {
             pool,
@@ -57,6 +65,7 @@ impl Application {
             redis,
             auth_limiter: RateLimiter::per_minute(settings.auth.rate_limit_per_minute),
             dummy_password_hash: password::dummy_hash().await?,
+            views,
             settings: settings.clone(),
         });
 
@@ -95,8 +104,8 @@ impl Application {
             metrics,
             port,
             metrics_port,
-            relay,
-            stop_relay,
+            background,
+            stop_background,
         })
     }
 
@@ -109,15 +118,15 @@ impl Application {
     }
 
     /// Serves until SIGINT/SIGTERM (actix handles both), then stops the metrics listener and
-    /// the relay.
-    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+    /// the background tasks (the view counts are flushed one last time).
+    pub async fn run_until_stopped(mut self) -> anyhow::Result<()> {
         let metrics = self.metrics.handle();
         let metrics_task = tokio::spawn(self.metrics);
         let served = self.api.await;
         metrics.stop(true).await;
         let _ = metrics_task.await;
-        self.stop_relay.cancel();
-        let _ = self.relay.await;
+        self.stop_background.cancel();
+        while self.background.join_next().await.is_some() {}
         served.context("API server")
     }
 }

@@ -8,6 +8,7 @@ use comptoir_jobs::{Producer, RedisTransport};
 
 use crate::auth::rate_limit::RateLimiter;
 use crate::auth::tokens::TokenKeys;
+use crate::views::ViewCounter;
 
 pub struct AppState {
     pub pool: PgPool,
@@ -18,4 +19,6 @@ pub struct AppState {
     pub auth_limiter: RateLimiter,
     /// Verified against when a login names no account, so both cases take the same time.
     pub dummy_password_hash: String,
+    /// Product views, written to Postgres in batches.
+    pub views: Arc<ViewCounter>,
 }

@@ -15,7 +15,10 @@ pub fn pool(settings: &DatabaseSettings) -> Result<PgPool, sqlx::Error> {
         .url
         .expose()
         .parse::<PgConnectOptions>()?
-        .log_slow_statements(tracing::log::LevelFilter::Warn, Duration::from_millis(500));
+        .log_slow_statements(tracing::log::LevelFilter::Warn, Duration::from_millis(500))
+        // Statements are prepared once per connection; their optional filters (`$1 IS NULL OR
+        // …`) only get index-friendly plans when planned for the actual values.
+        .options([("plan_cache_mode", "force_custom_plan")]);
     Ok(PgPoolOptions::new()
         .max_connections(settings.max_connections)
         .acquire_timeout(Duration::from_secs(settings.acquire_timeout_secs))

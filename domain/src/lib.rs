@@ -2,12 +2,15 @@
 //! API handlers and job functions call these functions with a pool or a transaction.
 
 pub mod action_log;
+pub mod catalogue;
 pub mod categories;
 pub mod config;
 pub mod db;
 pub mod deliveries;
 pub mod ledger;
+pub mod money;
 pub mod pagination;
+pub mod products;
 pub mod sessions;
 pub mod shops;
 pub mod telemetry;

@@ -2,10 +2,12 @@
 
 pub mod action_logs;
 pub mod auth;
+pub mod catalogue;
 pub mod categories;
 mod docs;
 pub mod health;
 pub mod jobs;
+pub mod products;
 pub mod shops;
 pub mod users;
 
@@ -49,6 +51,17 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(web::patch().to(shops::update)),
         )
         .service(resource("/v1/shops/{id}/duration").route(web::post().to(shops::set_duration)))
+        .service(
+            resource("/v1/products")
+                .route(web::get().to(catalogue::list))
+                .route(web::post().to(products::create)),
+        )
+        .service(
+            resource("/v1/products/{id}")
+                .route(web::get().to(catalogue::get))
+                .route(web::patch().to(products::update))
+                .route(web::delete().to(products::delete)),
+        )
         .service(
             resource("/v1/categories")
                 .route(web::get().to(categories::tree))

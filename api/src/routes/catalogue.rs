@@ -1,0 +1,105 @@
+//! /v1/products reads: the public catalogue and product pages.
+
+use actix_web::web;
+use serde::Deserialize;
+use utoipa::IntoParams;
+use uuid::Uuid;
+
+use comptoir_domain::catalogue::{self, CatalogueFilter, Sort};
+use comptoir_domain::pagination::{Page, PageRequest};
+use comptoir_domain::products::{self, ProductView};
+use comptoir_domain::shops;
+
+use crate::auth::MaybeUser;
+use crate::error::{ApiError, ApiResult};
+use crate::routes::users::page_of;
+use crate::state::AppState;
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct CatalogueQuery {
+    pub shop_id: Option<Uuid>,
+    /// A category id; products of its sub-categories are included.
+    pub category: Option<Uuid>,
+    pub color: Option<String>,
+    pub size: Option<String>,
+    /// Minor units, inclusive.
+    pub min_price: Option<i64>,
+    pub max_price: Option<i64>,
+    /// Words to find in the name or description.
+    pub q: Option<String>,
+    /// `price`, `-price`, `newest` (default) or `popular`.
+    #[param(value_type = Option<String>)]
+    pub sort: Option<Sort>,
+    pub page: Option<u32>,
+    pub per_page: Option<u32>,
+}
+
+fn non_blank(value: Option<String>) -> Option<String> {
+    value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
+}
+
+/// Published products of active shops.
+#[utoipa::path(get, path = "/v1/products", tag = "catalogue", params(CatalogueQuery), responses(
+    (status = 200, description = "a page of products: {items, page, per_page, total}"), (status = 422, body = crate::error::Problem)))]
+pub async fn list(
+    state: web::Data<AppState>,
+    query: web::Query<CatalogueQuery>,
+) -> ApiResult<web::Json<Page<ProductView>>> {
+    let query = query.into_inner();
+    if let (Some(min), Some(max)) = (query.min_price, query.max_price)
+        && min > max
+    {
+        return Err(ApiError::field("min_price", "must not exceed max_price"));
+    }
+    let filter = CatalogueFilter {
+        shop_id: query.shop_id,
+        category: query.category,
+        color: non_blank(query.color),
+        size: non_blank(query.size),
+        min_price: query.min_price,
+        max_price: query.max_price,
+        q: non_blank(query.q),
+    };
+    let page = catalogue::list(
+        &state.pool,
+        &filter,
+        query.sort.unwrap_or_default(),
+        page_of(query.page, query.per_page),
+    )
+    .await?;
+    Ok(web::Json(Page::new(
+        page.items.into_iter().map(ProductView::from).collect(),
+        PageRequest {
+            page: page.page,
+            per_page: page.per_page,
+        },
+        page.total,
+    )))
+}
+
+/// A product page. Unpublished products and products of inactive shops are visible only to
+/// the shop's owner and admins; deleted products to nobody.
+#[utoipa::path(get, path = "/v1/products/{id}", tag = "catalogue", params(("id" = Uuid, Path)), responses(
+    (status = 200, body = ProductView), (status = 404, body = crate::error::Problem)))]
+pub async fn get(
+    state: web::Data<AppState>,
+    caller: MaybeUser,
+    id: web::Path<Uuid>,
+) -> ApiResult<web::Json<ProductView>> {
+    let product = products::find(&state.pool, *id)
+        .await?
+        .filter(|p| p.deleted_at.is_none())
+        .ok_or(ApiError::NotFound)?;
+    let shop = shops::find(&state.pool, product.shop_id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let public = product.published && shop.status == "active";
+    if !(public || caller.is_admin() || caller.id() == Some(shop.owner_id)) {
+        return Err(ApiError::NotFound);
+    }
+    if public {
+        state.views.record(product.id);
+    }
+    Ok(web::Json(product.into()))
+}

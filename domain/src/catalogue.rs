@@ -1,0 +1,104 @@
+//! The public catalogue: published, not deleted products of active shops, filtered and sorted.
+//! Each sort has its own static statement (and index, see migrations); optional filters are
+//! `$n IS NULL OR …` predicates, which the pool's `plan_cache_mode = force_custom_plan` lets the
+//! planner drop per call.
+
+use serde::Deserialize;
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use crate::StoreResult;
+use crate::pagination::{Page, PageRequest};
+use crate::products::Product;
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+pub enum Sort {
+    #[serde(rename = "price")]
+    PriceAscending,
+    #[serde(rename = "-price")]
+    PriceDescending,
+    #[default]
+    #[serde(rename = "newest")]
+    Newest,
+    /// Most sold, then most viewed.
+    #[serde(rename = "popular")]
+    Popular,
+}
+
+#[derive(Debug, Default)]
+pub struct CatalogueFilter {
+    pub shop_id: Option<Uuid>,
+    /// A category and all its sub-categories.
+    pub category: Option<Uuid>,
+    pub color: Option<String>,
+    pub size: Option<String>,
+    pub min_price: Option<i64>,
+    pub max_price: Option<i64>,
+    /// Words to find in name or description.
+    pub q: Option<String>,
+}
+
+macro_rules! catalogue_from {
+    () => {
+        " FROM products p JOIN shops s ON s.id = p.shop_id AND s.status = 'active' \
+          WHERE p.published AND p.deleted_at IS NULL \
+            AND ($1::uuid IS NULL OR p.shop_id = $1) \
+            AND ($2::uuid IS NULL OR p.category_id IN ( \
+                  WITH RECURSIVE sub AS (SELECT id FROM categories WHERE id = $2 \
+                    UNION ALL SELECT c.id FROM categories c JOIN sub ON c.parent_id = sub.id) \
+                  SELECT id FROM sub)) \
+            AND ($3::text IS NULL OR p.color = $3) AND ($4::text IS NULL OR p.size = $4) \
+            AND ($5::bigint IS NULL OR p.price_amount >= $5) AND ($6::bigint IS NULL OR p.price_amount <= $6) \
+            AND ($7::text IS NULL OR to_tsvector('simple', p.name || ' ' || p.description) \
+                 @@ plainto_tsquery('simple', $7))"
+    };
+}
+
+macro_rules! catalogue_page {
+    ($order:literal) => {
+        concat!(
+            "SELECT p.*",
+            catalogue_from!(),
+            " ORDER BY ",
+            $order,
+            " LIMIT $8 OFFSET $9"
+        )
+    };
+}
+
+pub async fn list(
+    pool: &PgPool,
+    filter: &CatalogueFilter,
+    sort: Sort,
+    page: PageRequest,
+) -> StoreResult<Page<Product>> {
+    let sql = match sort {
+        Sort::PriceAscending => catalogue_page!("p.price_amount ASC, p.id ASC"),
+        Sort::PriceDescending => catalogue_page!("p.price_amount DESC, p.id DESC"),
+        Sort::Newest => catalogue_page!("p.created_at DESC, p.id DESC"),
+        Sort::Popular => catalogue_page!("p.sales DESC, p.views DESC, p.id DESC"),
+    };
+    let items = sqlx::query_as(sql)
+        .bind(filter.shop_id)
+        .bind(filter.category)
+        .bind(filter.color.as_deref())
+        .bind(filter.size.as_deref())
+        .bind(filter.min_price)
+        .bind(filter.max_price)
+        .bind(filter.q.as_deref())
+        .bind(page.limit())
+        .bind(page.offset())
+        .fetch_all(pool)
+        .await?;
+    let total: i64 = sqlx::query_scalar(concat!("SELECT count(*)", catalogue_from!()))
+        .bind(filter.shop_id)
+        .bind(filter.category)
+        .bind(filter.color.as_deref())
+        .bind(filter.size.as_deref())
+        .bind(filter.min_price)
+        .bind(filter.max_price)
+        .bind(filter.q.as_deref())
+        .fetch_one(pool)
+        .await?;
+    Ok(Page::new(items, page, total))
+}

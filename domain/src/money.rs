@@ -1,0 +1,52 @@
+//! Money: integer minor units and an ISO 4217 code. Never floats.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Money {
+    /// Minor units (XOF has none: 12500 is 12 500 F CFA; EUR has cents).
+    #[schema(example = 12500)]
+    pub amount: i64,
+    #[schema(example = "XOF")]
+    pub currency: String,
+}
+
+impl Money {
+    /// A price: positive amount, currency of three capital letters.
+    pub fn validate_price(&self) -> Result<(), &'static str> {
+        if self.amount <= 0 {
+            return Err("amount must be > 0 (minor units)");
+        }
+        if self.amount > 1_000_000_000_000 {
+            return Err("amount is too large");
+        }
+        if self.currency.len() != 3 || !self.currency.bytes().all(|b| b.is_ascii_uppercase()) {
+            return Err("currency must be an ISO 4217 code such as XOF or EUR");
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prices_are_positive_with_an_iso_code() {
+        let price = |amount, currency: &str| Money {
+            amount,
+            currency: currency.into(),
+        };
+        assert!(price(12500, "XOF").validate_price().is_ok());
+        for bad in [
+            price(0, "XOF"),
+            price(-5, "EUR"),
+            price(100, "xof"),
+            price(100, "EURO"),
+            price(100, ""),
+        ] {
+            assert!(bad.validate_price().is_err(), "{bad:?}");
+        }
+    }
+}
