@@ -66,19 +66,41 @@ macro_rules! catalogue_page {
     };
 }
 
+fn page_sql(sort: Sort) -> &'static str {
+    match sort {
+        Sort::PriceAscending => catalogue_page!("p.price_amount ASC, p.id ASC"),
+        Sort::PriceDescending => catalogue_page!("p.price_amount DESC, p.id DESC"),
+        Sort::Newest => catalogue_page!("p.created_at DESC, p.id DESC"),
+        Sort::Popular => catalogue_page!("p.sales DESC, p.views DESC, p.id DESC"),
+    }
+}
+
+/// `EXPLAIN ANALYZE` of the page query [`list`] runs for these arguments (for the catalogue
+/// benchmark and operators checking index use).
+pub async fn explain(pool: &PgPool, filter: &CatalogueFilter, sort: Sort, page: PageRequest) -> StoreResult<Vec<String>> {
+    // The statement is static SQL; only the EXPLAIN prefix is added.
+    let plan: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!("EXPLAIN (ANALYZE, COSTS OFF) {}", page_sql(sort))))
+        .bind(filter.shop_id)
+        .bind(filter.category)
+        .bind(filter.color.as_deref())
+        .bind(filter.size.as_deref())
+        .bind(filter.min_price)
+        .bind(filter.max_price)
+        .bind(filter.q.as_deref())
+        .bind(page.limit())
+        .bind(page.offset())
+        .fetch_all(pool)
+        .await?;
+    Ok(plan)
+}
+
 pub async fn list(
     pool: &PgPool,
     filter: &CatalogueFilter,
     sort: Sort,
     page: PageRequest,
 ) -> StoreResult<Page<Product>> {
-    let sql = match sort {
-        Sort::PriceAscending => catalogue_page!("p.price_amount ASC, p.id ASC"),
-        Sort::PriceDescending => catalogue_page!("p.price_amount DESC, p.id DESC"),
-        Sort::Newest => catalogue_page!("p.created_at DESC, p.id DESC"),
-        Sort::Popular => catalogue_page!("p.sales DESC, p.views DESC, p.id DESC"),
-    };
-    let items = sqlx::query_as(sql)
+    let items = sqlx::query_as(page_sql(sort))
         .bind(filter.shop_id)
         .bind(filter.category)
         .bind(filter.color.as_deref())
