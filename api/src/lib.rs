@@ -7,5 +7,6 @@ mod observe;
 pub mod routes;
 mod startup;
 pub mod state;
+mod validate;
 
 pub use startup::Application;

@@ -7,6 +7,7 @@ pub mod config;
 pub mod db;
 pub mod deliveries;
 pub mod ledger;
+pub mod notifications;
 pub mod pagination;
 pub mod sessions;
 pub mod shops;

@@ -6,6 +6,7 @@ pub mod categories;
 mod docs;
 pub mod health;
 pub mod jobs;
+pub mod notifications;
 pub mod shops;
 pub mod users;
 
@@ -49,6 +50,16 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(web::patch().to(shops::update)),
         )
         .service(resource("/v1/shops/{id}/duration").route(web::post().to(shops::set_duration)))
+        .service(
+            resource("/v1/notifications")
+                .route(web::get().to(notifications::list))
+                .route(web::post().to(notifications::create)),
+        )
+        .service(
+            resource("/v1/notifications/batches/{id}")
+                .route(web::get().to(notifications::get_batch)),
+        )
+        .service(resource("/v1/notifications/{id}").route(web::patch().to(notifications::update)))
         .service(
             resource("/v1/categories")
                 .route(web::get().to(categories::tree))
