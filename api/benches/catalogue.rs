@@ -17,7 +17,10 @@ use comptoir_testkit::{TestApp, test_settings};
 const CONCURRENCY: usize = 16;
 
 fn env_number(name: &str, default: usize) -> usize {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 /// 50 shops (5 blocked), 12 categories in two levels, `products` products with varied prices,
@@ -34,7 +37,10 @@ async fn seed(app: &TestApp, products: usize) {
          FROM categories c CROSS JOIN generate_series(1, 3) i WHERE c.parent_id IS NULL",
     ];
     for statement in statements {
-        sqlx::query(statement).execute(&app.pool).await.expect("seed");
+        sqlx::query(statement)
+            .execute(&app.pool)
+            .await
+            .expect("seed");
     }
     sqlx::query(
         "WITH s AS (SELECT array_agg(id) AS ids FROM shops), c AS (SELECT array_agg(id) AS ids FROM categories WHERE parent_id IS NOT NULL) \
@@ -52,7 +58,10 @@ async fn seed(app: &TestApp, products: usize) {
     .execute(&app.pool)
     .await
     .expect("seed products");
-    sqlx::query("ANALYZE").execute(&app.pool).await.expect("analyze");
+    sqlx::query("ANALYZE")
+        .execute(&app.pool)
+        .await
+        .expect("analyze");
 }
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {
@@ -93,21 +102,36 @@ async fn main() {
     }
     let products = env_number("BENCH_PRODUCTS", 100_000);
     let requests = env_number("BENCH_REQUESTS", 2000);
-    let settings = test_settings(&[("server.workers", json!(2)), ("database.max_connections", json!(20))]).await;
+    let settings = test_settings(&[
+        ("server.workers", json!(2)),
+        ("database.max_connections", json!(20)),
+    ])
+    .await;
     let app = TestApp::spawn(settings).await;
     let seeding = Instant::now();
     seed(&app, products).await;
-    println!("seeded {products} products in {:.1} s\n", seeding.elapsed().as_secs_f64());
-    let category: String = sqlx::query_scalar("SELECT id::text FROM categories WHERE parent_id IS NULL ORDER BY name LIMIT 1")
-        .fetch_one(&app.pool)
-        .await
-        .expect("category");
+    println!(
+        "seeded {products} products in {:.1} s\n",
+        seeding.elapsed().as_secs_f64()
+    );
+    let category: String = sqlx::query_scalar(
+        "SELECT id::text FROM categories WHERE parent_id IS NULL ORDER BY name LIMIT 1",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .expect("category");
     let scenarios = [
         ("newest, first page", "sort=newest".to_owned()),
         ("popular", "sort=popular".to_owned()),
-        ("category subtree by price", format!("category={category}&sort=price")),
+        (
+            "category subtree by price",
+            format!("category={category}&sort=price"),
+        ),
         ("color + size", "color=red&size=M".to_owned()),
-        ("price range, -price", "min_price=5000&max_price=6000&sort=-price".to_owned()),
+        (
+            "price range, -price",
+            "min_price=5000&max_price=6000&sort=-price".to_owned(),
+        ),
         ("text search", "q=sandals+leather".to_owned()),
         ("deep page", "sort=price&page=200&per_page=50".to_owned()),
     ];
@@ -120,11 +144,28 @@ async fn main() {
     let plans = [
         ("newest", CatalogueFilter::default(), Sort::Newest),
         ("popular", CatalogueFilter::default(), Sort::Popular),
-        ("text search", CatalogueFilter { q: Some("sandals leather".into()), ..CatalogueFilter::default() }, Sort::Newest),
-        ("price range", CatalogueFilter { min_price: Some(5000), max_price: Some(6000), ..CatalogueFilter::default() }, Sort::PriceDescending),
+        (
+            "text search",
+            CatalogueFilter {
+                q: Some("sandals leather".into()),
+                ..CatalogueFilter::default()
+            },
+            Sort::Newest,
+        ),
+        (
+            "price range",
+            CatalogueFilter {
+                min_price: Some(5000),
+                max_price: Some(6000),
+                ..CatalogueFilter::default()
+            },
+            Sort::PriceDescending,
+        ),
     ];
     for (name, filter, sort) in plans {
-        let plan = catalogue::explain(&app.pool, &filter, sort, PageRequest::default()).await.expect("explain");
+        let plan = catalogue::explain(&app.pool, &filter, sort, PageRequest::default())
+            .await
+            .expect("explain");
         println!("-- {name}\n{}", plan.join("\n"));
     }
 }

@@ -7,6 +7,7 @@ mod observe;
 pub mod routes;
 mod startup;
 pub mod state;
+mod validate;
 mod views;
 
 pub use startup::Application;

@@ -77,20 +77,28 @@ fn page_sql(sort: Sort) -> &'static str {
 
 /// `EXPLAIN ANALYZE` of the page query [`list`] runs for these arguments (for the catalogue
 /// benchmark and operators checking index use).
-pub async fn explain(pool: &PgPool, filter: &CatalogueFilter, sort: Sort, page: PageRequest) -> StoreResult<Vec<String>> {
+pub async fn explain(
+    pool: &PgPool,
+    filter: &CatalogueFilter,
+    sort: Sort,
+    page: PageRequest,
+) -> StoreResult<Vec<String>> {
     // The statement is static SQL; only the EXPLAIN prefix is added.
-    let plan: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!("EXPLAIN (ANALYZE, COSTS OFF) {}", page_sql(sort))))
-        .bind(filter.shop_id)
-        .bind(filter.category)
-        .bind(filter.color.as_deref())
-        .bind(filter.size.as_deref())
-        .bind(filter.min_price)
-        .bind(filter.max_price)
-        .bind(filter.q.as_deref())
-        .bind(page.limit())
-        .bind(page.offset())
-        .fetch_all(pool)
-        .await?;
+    let plan: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "EXPLAIN (ANALYZE, COSTS OFF) {}",
+        page_sql(sort)
+    )))
+    .bind(filter.shop_id)
+    .bind(filter.category)
+    .bind(filter.color.as_deref())
+    .bind(filter.size.as_deref())
+    .bind(filter.min_price)
+    .bind(filter.max_price)
+    .bind(filter.q.as_deref())
+    .bind(page.limit())
+    .bind(page.offset())
+    .fetch_all(pool)
+    .await?;
     Ok(plan)
 }
 

@@ -9,6 +9,7 @@ pub mod db;
 pub mod deliveries;
 pub mod ledger;
 pub mod money;
+pub mod notifications;
 pub mod pagination;
 pub mod products;
 pub mod sessions;

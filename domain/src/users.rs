@@ -134,6 +134,17 @@ pub async fn find_by_phone(db: impl PgExecutor<'_>, phone: &Phone) -> StoreResul
     .await?)
 }
 
+/// The ids among `ids` that name no account.
+pub async fn missing_ids(db: impl PgExecutor<'_>, ids: &[Uuid]) -> StoreResult<Vec<Uuid>> {
+    Ok(sqlx::query_scalar(
+        "SELECT wanted.id FROM unnest($1::uuid[]) AS wanted (id) \
+         WHERE NOT EXISTS (SELECT 1 FROM users u WHERE u.id = wanted.id) ORDER BY wanted.id",
+    )
+    .bind(ids)
+    .fetch_all(db)
+    .await?)
+}
+
 /// Whether a login attempt may check the password.
 #[derive(Debug, PartialEq, Eq)]
 pub enum LoginGate {

@@ -30,6 +30,11 @@ pub enum EmailMessage {
         shop_name: String,
         end_date: String,
     },
+    /// An admin's notification (`POST /v1/notifications`), sent as written.
+    Notification {
+        subject: String,
+        body: String,
+    },
 }
 
 impl Job for SendEmail {

@@ -5,6 +5,7 @@
 
 pub mod email;
 pub mod maintenance;
+pub mod notifications;
 mod producer;
 mod relay;
 mod transport;
@@ -21,7 +22,8 @@ pub use transport::{RedisTransport, TransportError};
 pub mod queues {
     pub const EMAIL: &str = "email";
     pub const MAINTENANCE: &str = "maintenance";
-    pub const ALL: &[&str] = &[EMAIL, MAINTENANCE];
+    pub const NOTIFICATIONS: &str = "notifications";
+    pub const ALL: &[&str] = &[EMAIL, MAINTENANCE, NOTIFICATIONS];
 }
 
 /// A job payload. `KIND` names the payload's schema and version (e.g. `email.send.v1`): a

@@ -53,12 +53,16 @@ pub fn messages_to(recipient: &str) -> Vec<Mail> {
     let Ok(entries) = std::fs::read_dir(maildir()) else {
         return Vec::new();
     };
+    let needle = recipient.to_ascii_lowercase();
+    // std's substring search (precompiled, optimised) keeps this fast in debug builds, when
+    // the shared sink holds thousands of messages.
     entries
         .filter_map(Result::ok)
         .filter_map(|entry| std::fs::read(entry.path()).ok())
         .filter(|raw| {
-            raw.windows(recipient.len())
-                .any(|w| w.eq_ignore_ascii_case(recipient.as_bytes()))
+            String::from_utf8_lossy(raw)
+                .to_ascii_lowercase()
+                .contains(&needle)
         })
         .filter_map(|raw| parse(&raw))
         .filter(|mail| mail.to.to_lowercase().contains(&recipient.to_lowercase()))

@@ -6,10 +6,12 @@ use comptoir_domain::ledger::ClaimedJob;
 use comptoir_jobs::Job;
 use comptoir_jobs::email::SendEmail;
 use comptoir_jobs::maintenance::{Housekeeping, ShopExpirySweep};
+use comptoir_jobs::notifications::FanOutNotification;
 
 use crate::email::Mailer;
 use crate::error::{JobError, JobResult, ResultExt};
 use crate::maintenance::Housekeeper;
+use crate::notifications::NotificationFanOut;
 use crate::shops::ShopSweeper;
 
 /// Everything the handlers need, built once per process.
@@ -17,6 +19,7 @@ pub struct Handlers {
     pub mailer: Mailer,
     pub housekeeper: Housekeeper,
     pub shop_sweeper: ShopSweeper,
+    pub notifier: NotificationFanOut,
 }
 
 fn decode<J: Job + DeserializeOwned>(job: &ClaimedJob) -> Result<J, JobError> {
@@ -28,6 +31,7 @@ pub async fn run(handlers: &Handlers, job: &ClaimedJob) -> JobResult {
         SendEmail::KIND => handlers.mailer.send(&decode(job)?).await,
         Housekeeping::KIND => handlers.housekeeper.run(&decode(job)?).await,
         ShopExpirySweep::KIND => handlers.shop_sweeper.run().await,
+        FanOutNotification::KIND => handlers.notifier.run(&decode(job)?).await,
         // A newer API may enqueue kinds this (older) worker does not know yet during a rolling
         // deploy: retry, so an upgraded worker runs it.
         other => Err(JobError::Transient(anyhow::anyhow!(

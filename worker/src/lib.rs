@@ -7,6 +7,7 @@ mod dispatch;
 pub mod email;
 mod error;
 mod maintenance;
+pub mod notifications;
 mod process;
 pub mod retry;
 mod runner;

@@ -21,6 +21,7 @@ use comptoir_jobs::{Producer, RedisTransport, Relay, queues};
 use crate::dispatch::Handlers;
 use crate::email::Mailer;
 use crate::maintenance::Housekeeper;
+use crate::notifications::{self, NotificationFanOut};
 use crate::retry::Backoff;
 use crate::runner::{self, Runner};
 use crate::scheduler;
@@ -111,6 +112,11 @@ impl WorkerProcess {
                 shop_sweeper: ShopSweeper {
                     pool: pool.clone(),
                     producer: producer.clone(),
+                },
+                notifier: NotificationFanOut {
+                    pool: pool.clone(),
+                    producer: producer.clone(),
+                    page_size: notifications::PAGE_SIZE,
                 },
             },
         });

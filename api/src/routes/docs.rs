@@ -5,7 +5,9 @@ use utoipa::Modify;
 use utoipa::OpenApi;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 
-use super::{action_logs, auth, catalogue, categories, health, jobs, products, shops, users};
+use super::{
+    action_logs, auth, catalogue, categories, health, jobs, notifications, products, shops, users,
+};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -19,6 +21,7 @@ use super::{action_logs, auth, catalogue, categories, health, jobs, products, sh
         shops::create, shops::list, shops::get, shops::update, shops::set_duration,
         categories::tree, categories::create,
         catalogue::list, catalogue::get, products::create, products::update, products::delete,
+        notifications::create, notifications::get_batch, notifications::list, notifications::update,
     ),
     components(schemas(crate::error::Problem)),
     modifiers(&BearerAuth),

@@ -7,6 +7,7 @@ pub mod categories;
 mod docs;
 pub mod health;
 pub mod jobs;
+pub mod notifications;
 pub mod products;
 pub mod shops;
 pub mod users;
@@ -62,6 +63,16 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(web::patch().to(products::update))
                 .route(web::delete().to(products::delete)),
         )
+        .service(
+            resource("/v1/notifications")
+                .route(web::get().to(notifications::list))
+                .route(web::post().to(notifications::create)),
+        )
+        .service(
+            resource("/v1/notifications/batches/{id}")
+                .route(web::get().to(notifications::get_batch)),
+        )
+        .service(resource("/v1/notifications/{id}").route(web::patch().to(notifications::update)))
         .service(
             resource("/v1/categories")
                 .route(web::get().to(categories::tree))

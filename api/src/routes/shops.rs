@@ -18,6 +18,7 @@ use crate::auth::{Admin, AuthUser, MaybeUser};
 use crate::error::{ApiError, ApiResult, FieldErrors};
 use crate::routes::users::page_of;
 use crate::state::AppState;
+use crate::validate::{check_text, ensure_valid};
 
 /// Paid periods run from 1 day to 10 years.
 const MAX_DURATION_DAYS: i64 = 3650;
@@ -37,36 +38,12 @@ pub struct NewShopRequest {
     pub item_limit: i32,
 }
 
-fn check_text(errors: &mut FieldErrors, field: &str, value: &str, max: usize, required: bool) {
-    let chars = value.chars().count();
-    if (required && value.trim().is_empty())
-        || chars > max
-        || value.chars().any(|c| c.is_control() && c != '\n')
-    {
-        errors.entry(field.to_owned()).or_default().push(format!(
-            "must be {}to {max} characters",
-            if required { "1 " } else { "up " }
-        ));
-    }
-}
-
 fn check_limit(errors: &mut FieldErrors, item_limit: Option<i32>) {
     if item_limit.is_some_and(|limit| !(0..=MAX_ITEM_LIMIT).contains(&limit)) {
         errors
             .entry("item_limit".to_owned())
             .or_default()
             .push(format!("must be between 0 and {MAX_ITEM_LIMIT}"));
-    }
-}
-
-fn invalid(errors: FieldErrors) -> ApiResult<()> {
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(ApiError::Validation {
-            detail: "the shop is invalid".to_owned(),
-            errors,
-        })
     }
 }
 
@@ -97,7 +74,7 @@ pub async fn create(
                 .push(e.to_owned())
         })
         .ok();
-    invalid(errors)?;
+    ensure_valid(errors, "the shop is invalid")?;
     let email = email.ok_or_else(|| ApiError::field("owner_email", "must be an email address"))?;
 
     let mut tx = state.pool.begin().await?;
@@ -255,7 +232,7 @@ pub async fn update(
         }
     }
     check_limit(&mut errors, body.item_limit);
-    invalid(errors)?;
+    ensure_valid(errors, "the shop is invalid")?;
     let changes = ShopChanges {
         status: body.status,
         start_date: body.start_date,

@@ -37,6 +37,14 @@ fn environment() -> &'static Environment<'static> {
                 "shop_expiring.html",
                 include_str!("../templates/shop_expiring.html"),
             ),
+            (
+                "notification.txt",
+                include_str!("../templates/notification.txt"),
+            ),
+            (
+                "notification.html",
+                include_str!("../templates/notification.html"),
+            ),
         ] {
             // The sources are compiled in, and a test renders each one.
             env.add_template(name, source)
@@ -67,6 +75,11 @@ pub fn render(message: &EmailMessage) -> Result<Rendered, minijinja::Error> {
             format!("Your shop {shop_name} closes soon"),
             context! { name, shop_name, end_date },
         ),
+        EmailMessage::Notification { subject, body } => (
+            "notification",
+            subject.clone(),
+            context! { subject, body, paragraphs => paragraphs(body) },
+        ),
     };
     let env = environment();
     Ok(Rendered {
@@ -74,6 +87,21 @@ pub fn render(message: &EmailMessage) -> Result<Rendered, minijinja::Error> {
         text: env.get_template(&format!("{name}.txt"))?.render(&vars)?,
         html: env.get_template(&format!("{name}.html"))?.render(&vars)?,
     })
+}
+
+/// The body's paragraphs (separated by blank lines), each as its lines, for the HTML part: the
+/// template escapes every line and joins them with `<br>`.
+fn paragraphs(body: &str) -> Vec<Vec<&str>> {
+    let mut paragraphs = vec![Vec::new()];
+    for line in body.lines().map(str::trim_end) {
+        match paragraphs.last_mut() {
+            Some(current) if !line.is_empty() => current.push(line),
+            Some(current) if !current.is_empty() => paragraphs.push(Vec::new()),
+            _ => {}
+        }
+    }
+    paragraphs.retain(|paragraph| !paragraph.is_empty());
+    paragraphs
 }
 
 #[cfg(test)]
@@ -91,6 +119,10 @@ mod tests {
                 name: "Awa".into(),
                 shop_name: "Chez Awa".into(),
                 end_date: "2026-12-01T00:00:00Z".into(),
+            },
+            EmailMessage::Notification {
+                subject: "News from Chez Awa".into(),
+                body: "Chez Awa opens on Monday.".into(),
             },
         ];
         for message in &messages {
@@ -114,5 +146,25 @@ mod tests {
             rendered.html
         );
         assert!(!rendered.html.contains("<b>,"));
+    }
+
+    #[test]
+    fn a_notification_keeps_its_paragraphs_and_escapes_html() {
+        let rendered = render(&EmailMessage::Notification {
+            subject: "Sale <today>".into(),
+            body: "Hello <script>x</script> & all,\r\nline two\n\n\nSecond paragraph.".into(),
+        })
+        .expect("renders");
+        assert_eq!(rendered.subject, "Sale <today>");
+        assert!(rendered.text.starts_with("Hello <script>x</script> & all,"));
+        assert!(rendered.html.contains("<title>Sale &lt;today&gt;</title>"));
+        assert!(
+            rendered.html.contains(
+                "<p>Hello &lt;script&gt;x&lt;&#x2f;script&gt; &amp; all,<br>line two</p>\n<p>Second paragraph.</p>"
+            ),
+            "{}",
+            rendered.html
+        );
+        assert!(!rendered.html.contains("<script>"));
     }
 }
