@@ -3,11 +3,16 @@
 
 pub mod action_log;
 pub mod categories;
+pub mod checkout;
 pub mod config;
 pub mod db;
 pub mod deliveries;
+pub mod idempotency;
 pub mod ledger;
+pub mod orders;
 pub mod pagination;
+pub mod pricing;
+pub mod promotions;
 pub mod sessions;
 pub mod shops;
 pub mod telemetry;

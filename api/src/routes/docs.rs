@@ -5,7 +5,7 @@ use utoipa::Modify;
 use utoipa::OpenApi;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 
-use super::{action_logs, auth, categories, health, jobs, shops, users};
+use super::{action_logs, auth, categories, health, jobs, orders, promotions, shops, users};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -18,6 +18,8 @@ use super::{action_logs, auth, categories, health, jobs, shops, users};
         action_logs::list,
         shops::create, shops::list, shops::get, shops::update, shops::set_duration,
         categories::tree, categories::create,
+        orders::place::create, orders::list, orders::get, orders::update,
+        promotions::create, promotions::list,
     ),
     components(schemas(crate::error::Problem)),
     modifiers(&BearerAuth),

@@ -6,6 +6,8 @@ pub mod categories;
 mod docs;
 pub mod health;
 pub mod jobs;
+pub mod orders;
+pub mod promotions;
 pub mod shops;
 pub mod users;
 
@@ -49,6 +51,21 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(web::patch().to(shops::update)),
         )
         .service(resource("/v1/shops/{id}/duration").route(web::post().to(shops::set_duration)))
+        .service(
+            resource("/v1/orders")
+                .route(web::get().to(orders::list))
+                .route(web::post().to(orders::place::create)),
+        )
+        .service(
+            resource("/v1/orders/{id}")
+                .route(web::get().to(orders::get))
+                .route(web::patch().to(orders::update)),
+        )
+        .service(
+            resource("/v1/promotions")
+                .route(web::get().to(promotions::list))
+                .route(web::post().to(promotions::create)),
+        )
         .service(
             resource("/v1/categories")
                 .route(web::get().to(categories::tree))
