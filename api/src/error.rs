@@ -27,6 +27,9 @@ pub enum ApiError {
     MethodNotAllowed,
     #[error("{detail}")]
     Conflict { code: &'static str, detail: String },
+    /// A well-formed request the current state refuses, with its own code (422).
+    #[error("{detail}")]
+    Unprocessable { code: &'static str, detail: String },
     #[error("the account is locked")]
     Locked { retry_after_secs: u64 },
     #[error("too many requests")]
@@ -79,7 +82,8 @@ impl ApiError {
             ApiError::Validation { .. } => "validation_failed",
             ApiError::Unauthorized { code, .. }
             | ApiError::Forbidden { code, .. }
-            | ApiError::Conflict { code, .. } => code,
+            | ApiError::Conflict { code, .. }
+            | ApiError::Unprocessable { code, .. } => code,
             ApiError::NotFound => "not_found",
             ApiError::NoRoute => "route_not_found",
             ApiError::MethodNotAllowed => "method_not_allowed",
@@ -95,6 +99,7 @@ impl ApiError {
     fn title(&self) -> &'static str {
         match self {
             ApiError::Validation { .. } => "Validation failed",
+            ApiError::Unprocessable { .. } => "Unprocessable request",
             ApiError::Unauthorized { .. } => "Unauthorized",
             ApiError::Forbidden { .. } => "Forbidden",
             ApiError::NotFound | ApiError::NoRoute => "Not found",
@@ -114,7 +119,8 @@ impl ApiError {
             ApiError::Validation { detail, .. }
             | ApiError::Unauthorized { detail, .. }
             | ApiError::Forbidden { detail, .. }
-            | ApiError::Conflict { detail, .. } => Some(detail.clone()),
+            | ApiError::Conflict { detail, .. }
+            | ApiError::Unprocessable { detail, .. } => Some(detail.clone()),
             ApiError::Locked { retry_after_secs } => Some(format!(
                 "too many failed logins; try again in {retry_after_secs} seconds"
             )),
@@ -143,7 +149,9 @@ impl ApiError {
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
-            ApiError::Validation { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Validation { .. } | ApiError::Unprocessable { .. } => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
             ApiError::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden { .. } => StatusCode::FORBIDDEN,
             ApiError::NotFound | ApiError::NoRoute => StatusCode::NOT_FOUND,

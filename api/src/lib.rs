@@ -3,6 +3,7 @@
 pub mod auth;
 pub mod error;
 mod extract;
+pub mod idempotency;
 mod observe;
 pub mod routes;
 mod startup;

@@ -13,6 +13,13 @@ pub struct Money {
 }
 
 impl Money {
+    pub fn new(amount: i64, currency: &str) -> Self {
+        Self {
+            amount,
+            currency: currency.to_owned(),
+        }
+    }
+
     /// A price: positive amount, currency of three capital letters.
     pub fn validate_price(&self) -> Result<(), &'static str> {
         if self.amount <= 0 {

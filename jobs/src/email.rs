@@ -1,6 +1,7 @@
 //! Email jobs.
 
 use serde::{Deserialize, Serialize};
+use uuid::Uuid;
 
 use crate::{Job, queues};
 
@@ -35,6 +36,25 @@ pub enum EmailMessage {
         subject: String,
         body: String,
     },
+    /// An order was placed; amounts in minor units of `currency`.
+    OrderConfirmation {
+        name: String,
+        order_id: Uuid,
+        shop_name: String,
+        currency: String,
+        lines: Vec<OrderEmailLine>,
+        subtotal: i64,
+        discount: i64,
+        total: i64,
+    },
+}
+
+/// One line of an order confirmation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderEmailLine {
+    pub name: String,
+    pub quantity: i32,
+    pub line_total: i64,
 }
 
 impl Job for SendEmail {

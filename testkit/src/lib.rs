@@ -4,6 +4,7 @@
 pub mod app;
 pub mod db;
 pub mod mail;
+pub mod market;
 pub mod wait;
 
 pub use app::{TestApp, spawn_app, spawn_app_with};

@@ -136,3 +136,37 @@ impl FromRequest for Admin {
         guarded(req, Role::is_admin, "an admin role is required", Admin)
     }
 }
+
+/// An authenticated client (the role that places orders).
+#[derive(Debug, Clone)]
+pub struct Client(pub AuthUser);
+
+impl FromRequest for Client {
+    type Error = ApiError;
+    type Future = Extracted<Self>;
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        guarded(
+            req,
+            |role| role == Role::Client,
+            "only client accounts place orders",
+            Client,
+        )
+    }
+}
+
+/// An authenticated seller or admin (sellers then act only on the shops they own).
+#[derive(Debug, Clone)]
+pub struct Merchant(pub AuthUser);
+
+impl FromRequest for Merchant {
+    type Error = ApiError;
+    type Future = Extracted<Self>;
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        guarded(
+            req,
+            |role| role == Role::Seller || role.is_admin(),
+            "a seller or admin role is required",
+            Merchant,
+        )
+    }
+}

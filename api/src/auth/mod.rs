@@ -5,4 +5,4 @@ pub mod password;
 pub mod rate_limit;
 pub mod tokens;
 
-pub use guard::{Admin, AuthUser, MaybeUser, banned};
+pub use guard::{Admin, AuthUser, Client, MaybeUser, Merchant, banned};

@@ -39,7 +39,8 @@ fn non_blank(value: Option<String>) -> Option<String> {
     value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
 }
 
-/// Published products of active shops.
+/// Published products of active shops. `total` counts matches up to 10 000 (a total of 10 000
+/// means "10 000 or more").
 #[utoipa::path(get, path = "/v1/products", tag = "catalogue", params(CatalogueQuery), responses(
     (status = 200, description = "a page of products: {items, page, per_page, total}"), (status = 422, body = crate::error::Problem)))]
 pub async fn list(

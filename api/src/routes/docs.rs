@@ -6,7 +6,8 @@ use utoipa::OpenApi;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 
 use super::{
-    action_logs, auth, catalogue, categories, health, jobs, notifications, products, shops, users,
+    action_logs, auth, catalogue, categories, health, jobs, notifications, orders, products,
+    promotions, shops, users,
 };
 
 #[derive(OpenApi)]
@@ -22,6 +23,8 @@ use super::{
         categories::tree, categories::create,
         catalogue::list, catalogue::get, products::create, products::update, products::delete,
         notifications::create, notifications::get_batch, notifications::list, notifications::update,
+        orders::place::create, orders::list, orders::get, orders::update,
+        promotions::create, promotions::list,
     ),
     components(schemas(crate::error::Problem)),
     modifiers(&BearerAuth),

@@ -8,7 +8,9 @@ mod docs;
 pub mod health;
 pub mod jobs;
 pub mod notifications;
+pub mod orders;
 pub mod products;
+pub mod promotions;
 pub mod shops;
 pub mod users;
 
@@ -73,6 +75,21 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(web::get().to(notifications::get_batch)),
         )
         .service(resource("/v1/notifications/{id}").route(web::patch().to(notifications::update)))
+        .service(
+            resource("/v1/orders")
+                .route(web::get().to(orders::list))
+                .route(web::post().to(orders::place::create)),
+        )
+        .service(
+            resource("/v1/orders/{id}")
+                .route(web::get().to(orders::get))
+                .route(web::patch().to(orders::update)),
+        )
+        .service(
+            resource("/v1/promotions")
+                .route(web::get().to(promotions::list))
+                .route(web::post().to(promotions::create)),
+        )
         .service(
             resource("/v1/categories")
                 .route(web::get().to(categories::tree))

@@ -45,6 +45,14 @@ fn environment() -> &'static Environment<'static> {
                 "notification.html",
                 include_str!("../templates/notification.html"),
             ),
+            (
+                "order_confirmation.txt",
+                include_str!("../templates/order_confirmation.txt"),
+            ),
+            (
+                "order_confirmation.html",
+                include_str!("../templates/order_confirmation.html"),
+            ),
         ] {
             // The sources are compiled in, and a test renders each one.
             env.add_template(name, source)
@@ -80,6 +88,31 @@ pub fn render(message: &EmailMessage) -> Result<Rendered, minijinja::Error> {
             subject.clone(),
             context! { subject, body, paragraphs => paragraphs(body) },
         ),
+        EmailMessage::OrderConfirmation {
+            name,
+            order_id,
+            shop_name,
+            currency,
+            lines,
+            subtotal,
+            discount,
+            total,
+        } => {
+            let money = |amount: i64| format_money(amount, currency);
+            let lines: Vec<_> = lines
+                .iter()
+                .map(|line| context! { name => line.name, quantity => line.quantity, line_total => money(line.line_total) })
+                .collect();
+            (
+                "order_confirmation",
+                format!("Your order at {shop_name}: {}", money(*total)),
+                context! {
+                    name, order_id, shop_name, lines,
+                    subtotal => money(*subtotal), discount => money(*discount), total => money(*total),
+                    has_discount => *discount > 0,
+                },
+            )
+        }
     };
     let env = environment();
     Ok(Rendered {
@@ -104,13 +137,56 @@ fn paragraphs(body: &str) -> Vec<Vec<&str>> {
     paragraphs
 }
 
+/// Digits after the decimal point of a currency (ISO 4217 minor unit).
+fn minor_unit_digits(currency: &str) -> u32 {
+    match currency {
+        "BIF" | "CLP" | "DJF" | "GNF" | "ISK" | "JPY" | "KMF" | "KRW" | "PYG" | "RWF" | "UGX"
+        | "VND" | "VUV" | "XAF" | "XOF" | "XPF" => 0,
+        "BHD" | "IQD" | "JOD" | "KWD" | "LYD" | "OMR" | "TND" => 3,
+        _ => 2,
+    }
+}
+
+/// `12500 XOF` → "12500 XOF", `1999 EUR` → "19.99 EUR".
+pub fn format_money(amount: i64, currency: &str) -> String {
+    let digits = minor_unit_digits(currency);
+    if digits == 0 {
+        return format!("{amount} {currency}");
+    }
+    let scale = 10_i64.pow(digits);
+    let sign = if amount < 0 { "-" } else { "" };
+    let (units, minor) = (
+        amount.unsigned_abs() / scale.unsigned_abs(),
+        amount.unsigned_abs() % scale.unsigned_abs(),
+    );
+    format!(
+        "{sign}{units}.{minor:0width$} {currency}",
+        width = digits as usize
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use comptoir_jobs::email::OrderEmailLine;
 
     #[test]
     fn every_template_renders() {
         let messages = [
+            EmailMessage::OrderConfirmation {
+                name: "Awa".into(),
+                order_id: uuid::Uuid::nil(),
+                shop_name: "Chez Awa".into(),
+                currency: "EUR".into(),
+                lines: vec![OrderEmailLine {
+                    name: "Pagne <wax>".into(),
+                    quantity: 2,
+                    line_total: 1998,
+                }],
+                subtotal: 1998,
+                discount: 299,
+                total: 1699,
+            },
             EmailMessage::ShopExpired {
                 name: "Awa".into(),
                 shop_name: "Chez Awa".into(),
@@ -166,5 +242,43 @@ mod tests {
             rendered.html
         );
         assert!(!rendered.html.contains("<script>"));
+    }
+
+    #[test]
+    fn order_confirmations_show_amounts_in_major_units() {
+        let rendered = render(&EmailMessage::OrderConfirmation {
+            name: "Awa".into(),
+            order_id: uuid::Uuid::nil(),
+            shop_name: "Chez Awa".into(),
+            currency: "EUR".into(),
+            lines: vec![OrderEmailLine {
+                name: "Pagne <wax>".into(),
+                quantity: 2,
+                line_total: 1998,
+            }],
+            subtotal: 1998,
+            discount: 299,
+            total: 1699,
+        })
+        .expect("renders");
+        assert_eq!(rendered.subject, "Your order at Chez Awa: 16.99 EUR");
+        assert!(
+            rendered.text.contains("- 2 x Pagne <wax>: 19.98 EUR"),
+            "{}",
+            rendered.text
+        );
+        assert!(
+            rendered.text.contains("Discount: -2.99 EUR"),
+            "{}",
+            rendered.text
+        );
+        assert!(
+            rendered.html.contains("Pagne &lt;wax&gt;"),
+            "{}",
+            rendered.html
+        );
+        assert_eq!(format_money(12_500, "XOF"), "12500 XOF");
+        assert_eq!(format_money(5, "EUR"), "0.05 EUR");
+        assert_eq!(format_money(1_234, "KWD"), "1.234 KWD");
     }
 }
