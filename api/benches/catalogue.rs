@@ -12,16 +12,10 @@ use serde_json::json;
 
 use comptoir_domain::catalogue::{self, CatalogueFilter, Sort};
 use comptoir_domain::pagination::PageRequest;
+use comptoir_testkit::bench::{env_number, percentile};
 use comptoir_testkit::{TestApp, test_settings};
 
 const CONCURRENCY: usize = 16;
-
-fn env_number(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
 
 /// 50 shops (5 blocked), 12 categories in two levels, `products` products with varied prices,
 /// colors, sizes, names and popularity; then ANALYZE.
@@ -62,10 +56,6 @@ async fn seed(app: &TestApp, products: usize) {
         .execute(&app.pool)
         .await
         .expect("analyze");
-}
-
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
 }
 
 async fn scenario(app: &TestApp, name: &str, query: &str, requests: usize) {

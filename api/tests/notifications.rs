@@ -346,3 +346,36 @@ async fn only_the_owner_marks_a_notification_read_or_unread() {
         404
     );
 }
+
+#[tokio::test]
+async fn a_replayed_notification_is_sent_once() {
+    let app = spawn_app().await;
+    let (_, admin) = app.user_with_role(Role::Superadmin).await;
+    let payload = json!({"role": "seller", "channel": "in_app", "body": "Stock count on Friday"});
+    let send = |payload: Value, key: &'static str| {
+        let request = app
+            .client
+            .post(format!("{}/v1/notifications", app.address))
+            .bearer_auth(&admin)
+            .header("Idempotency-Key", key)
+            .json(&payload);
+        async move { request.send().await.expect("response") }
+    };
+    let first = send(payload.clone(), "notify-friday").await;
+    assert_eq!(first.status(), 202);
+    let first_location = first.headers()["location"].clone();
+    let first = body(first).await;
+    let replay = send(payload.clone(), "notify-friday").await;
+    assert_eq!(replay.status(), 202);
+    assert_eq!(replay.headers()["idempotent-replayed"], "true");
+    assert_eq!(replay.headers()["location"], first_location);
+    assert_eq!(body(replay).await["id"], first["id"]);
+    assert_eq!(fan_out_jobs(&app).await, 1, "one batch, one fan-out");
+    let other = send(
+        json!({"role": "client", "channel": "in_app", "body": "Other"}),
+        "notify-friday",
+    )
+    .await;
+    assert_eq!(other.status(), 422);
+    assert_eq!(body(other).await["code"], "idempotency_key_reused");
+}

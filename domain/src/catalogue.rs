@@ -78,6 +78,20 @@ fn page_sql(sort: Sort) -> &'static str {
     }
 }
 
+/// Binds the filters to $1..$7 of the statements built on `catalogue_from!`.
+macro_rules! bind_filter {
+    ($query:expr, $filter:expr) => {
+        $query
+            .bind($filter.shop_id)
+            .bind($filter.category)
+            .bind($filter.color.as_deref())
+            .bind($filter.size.as_deref())
+            .bind($filter.min_price)
+            .bind($filter.max_price)
+            .bind($filter.q.as_deref())
+    };
+}
+
 /// `EXPLAIN ANALYZE` of the page query [`list`] runs for these arguments (for the catalogue
 /// benchmark and operators checking index use).
 pub async fn explain(
@@ -87,22 +101,14 @@ pub async fn explain(
     page: PageRequest,
 ) -> StoreResult<Vec<String>> {
     // The statement is static SQL; only the EXPLAIN prefix is added.
-    let plan: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-        "EXPLAIN (ANALYZE, COSTS OFF) {}",
-        page_sql(sort)
-    )))
-    .bind(filter.shop_id)
-    .bind(filter.category)
-    .bind(filter.color.as_deref())
-    .bind(filter.size.as_deref())
-    .bind(filter.min_price)
-    .bind(filter.max_price)
-    .bind(filter.q.as_deref())
-    .bind(page.limit())
-    .bind(page.offset())
-    .fetch_all(pool)
-    .await?;
-    Ok(plan)
+    let sql = format!("EXPLAIN (ANALYZE, COSTS OFF) {}", page_sql(sort));
+    Ok(
+        bind_filter!(sqlx::query_scalar(sqlx::AssertSqlSafe(sql)), filter)
+            .bind(page.limit())
+            .bind(page.offset())
+            .fetch_all(pool)
+            .await?,
+    )
 }
 
 pub async fn list(
@@ -111,32 +117,19 @@ pub async fn list(
     sort: Sort,
     page: PageRequest,
 ) -> StoreResult<Page<Product>> {
-    let items = sqlx::query_as(page_sql(sort))
-        .bind(filter.shop_id)
-        .bind(filter.category)
-        .bind(filter.color.as_deref())
-        .bind(filter.size.as_deref())
-        .bind(filter.min_price)
-        .bind(filter.max_price)
-        .bind(filter.q.as_deref())
+    let items = bind_filter!(sqlx::query_as(page_sql(sort)), filter)
         .bind(page.limit())
         .bind(page.offset())
         .fetch_all(pool)
         .await?;
     // Counting every match of a broad filter costs a scan of the catalogue on each request;
     // the count stops at MAX_COUNTED (then `total` reads "at least MAX_COUNTED").
-    let total: i64 = sqlx::query_scalar(concat!(
+    let count = sqlx::query_scalar(concat!(
         "SELECT count(*) FROM (SELECT 1",
         catalogue_from!(),
         " LIMIT $8) AS counted"
-    ))
-        .bind(filter.shop_id)
-        .bind(filter.category)
-        .bind(filter.color.as_deref())
-        .bind(filter.size.as_deref())
-        .bind(filter.min_price)
-        .bind(filter.max_price)
-        .bind(filter.q.as_deref())
+    ));
+    let total: i64 = bind_filter!(count, filter)
         .bind(MAX_COUNTED)
         .fetch_one(pool)
         .await?;

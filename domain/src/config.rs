@@ -40,6 +40,7 @@ pub struct Settings {
     pub jobs: JobSettings,
     pub worker: WorkerSettings,
     pub smtp: SmtpSettings,
+    pub storage: StorageSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -50,6 +51,12 @@ pub struct ServerSettings {
     pub json_limit_bytes: usize,
     pub workers: usize,
     pub public_url: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StorageSettings {
+    pub root: PathBuf,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -9,8 +9,8 @@ use sqlx::{PgConnection, PgExecutor, PgPool};
 use uuid::Uuid;
 
 use crate::StoreResult;
-use crate::pagination::{Page, PageRequest};
 use crate::money::Money;
+use crate::pagination::{Page, PageRequest};
 
 pub const STATUSES: [&str; 6] = [
     "pending",

@@ -215,6 +215,20 @@ pub async fn update(
     .map_err(StoreError::from_sqlx)
 }
 
+/// The shop's live products, streamed (a shop may hold many).
+pub fn stream_of_shop(
+    pool: &sqlx::PgPool,
+    shop_id: Uuid,
+) -> futures::stream::BoxStream<'_, Result<Product, sqlx::Error>> {
+    sqlx::query_as(concat!(
+        "SELECT ",
+        product_columns!(),
+        " FROM products WHERE shop_id = $1 AND deleted_at IS NULL ORDER BY created_at, id"
+    ))
+    .bind(shop_id)
+    .fetch(pool)
+}
+
 /// Soft delete: the row stays (orders reference it) but leaves the catalogue and the item count.
 pub async fn soft_delete(db: impl PgExecutor<'_>, id: Uuid) -> StoreResult<bool> {
     let deleted = sqlx::query("UPDATE products SET deleted_at = now(), updated_at = now() WHERE id = $1 AND deleted_at IS NULL")

@@ -25,6 +25,11 @@ pub enum EmailMessage {
         name: String,
         shop_name: String,
     },
+    /// An admin skipped (disabled) the shop.
+    ShopSkipped {
+        name: String,
+        shop_name: String,
+    },
     /// The shop's paid period ends soon (`end_date` as RFC 3339).
     ShopExpiring {
         name: String,

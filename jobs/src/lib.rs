@@ -8,6 +8,7 @@ pub mod maintenance;
 pub mod notifications;
 mod producer;
 mod relay;
+pub mod shops;
 mod transport;
 
 use serde::de::DeserializeOwned;

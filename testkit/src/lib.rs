@@ -2,6 +2,7 @@
 //! namespace, so tests run in parallel without seeing each other's rows or jobs.
 
 pub mod app;
+pub mod bench;
 pub mod db;
 pub mod mail;
 pub mod market;

@@ -20,20 +20,10 @@ use comptoir_domain::config::Settings;
 use comptoir_domain::types::Role;
 use comptoir_jobs::email::{EmailMessage, SendEmail};
 use comptoir_jobs::{Producer, RedisTransport, Relay};
+use comptoir_testkit::bench::{env_number, percentile};
 use comptoir_testkit::{TestApp, test_settings, wait_until};
 
 const CONCURRENCY: usize = 16;
-
-fn env_number(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
-}
 
 fn worker_process(settings: &Settings) -> std::process::Child {
     Command::new(env!("CARGO_BIN_EXE_comptoir-worker"))

@@ -7,18 +7,21 @@ use comptoir_jobs::Job;
 use comptoir_jobs::email::SendEmail;
 use comptoir_jobs::maintenance::{Housekeeping, ShopExpirySweep};
 use comptoir_jobs::notifications::FanOutNotification;
+use comptoir_jobs::shops::ShopSnapshot;
 
 use crate::email::Mailer;
 use crate::error::{JobError, JobResult, ResultExt};
 use crate::maintenance::Housekeeper;
 use crate::notifications::NotificationFanOut;
 use crate::shops::ShopSweeper;
+use crate::snapshots::Snapshotter;
 
 /// Everything the handlers need, built once per process.
 pub struct Handlers {
     pub mailer: Mailer,
     pub housekeeper: Housekeeper,
     pub shop_sweeper: ShopSweeper,
+    pub snapshotter: Snapshotter,
     pub notifier: NotificationFanOut,
 }
 
@@ -31,6 +34,7 @@ pub async fn run(handlers: &Handlers, job: &ClaimedJob) -> JobResult {
         SendEmail::KIND => handlers.mailer.send(&decode(job)?).await,
         Housekeeping::KIND => handlers.housekeeper.run(&decode(job)?).await,
         ShopExpirySweep::KIND => handlers.shop_sweeper.run().await,
+        ShopSnapshot::KIND => handlers.snapshotter.run(&decode(job)?).await,
         FanOutNotification::KIND => handlers.notifier.run(&decode(job)?).await,
         // A newer API may enqueue kinds this (older) worker does not know yet during a rolling
         // deploy: retry, so an upgraded worker runs it.

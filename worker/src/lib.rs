@@ -13,6 +13,7 @@ pub mod retry;
 mod runner;
 mod scheduler;
 pub mod shops;
+pub mod snapshots;
 
 pub use error::{JobError, JobResult, ResultExt};
 pub use process::{WorkerProcess, worker_name};

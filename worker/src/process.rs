@@ -26,6 +26,7 @@ use crate::retry::Backoff;
 use crate::runner::{self, Runner};
 use crate::scheduler;
 use crate::shops::ShopSweeper;
+use crate::snapshots::Snapshotter;
 
 /// A unique name per process (`<prefix>-<host>-<pid>-<random>`): apalis-redis tracks in-flight
 /// tasks per worker name, so two processes sharing a name would hide each other's orphans.
@@ -112,6 +113,10 @@ impl WorkerProcess {
                 shop_sweeper: ShopSweeper {
                     pool: pool.clone(),
                     producer: producer.clone(),
+                },
+                snapshotter: Snapshotter {
+                    pool: pool.clone(),
+                    storage_root: settings.storage.root.clone(),
                 },
                 notifier: NotificationFanOut {
                     pool: pool.clone(),

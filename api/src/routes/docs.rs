@@ -7,7 +7,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 
 use super::{
     action_logs, auth, catalogue, categories, health, jobs, notifications, orders, products,
-    promotions, shops, users,
+    promotions, shop_skip, shops, users,
 };
 
 #[derive(OpenApi)]
@@ -19,7 +19,7 @@ use super::{
         users::list, users::update,
         jobs::list, jobs::get, jobs::retry,
         action_logs::list,
-        shops::create, shops::list, shops::get, shops::update, shops::set_duration,
+        shops::create, shops::list, shops::get, shops::update, shops::set_duration, shop_skip::skip,
         categories::tree, categories::create,
         catalogue::list, catalogue::get, products::create, products::update, products::delete,
         notifications::create, notifications::get_batch, notifications::list, notifications::update,

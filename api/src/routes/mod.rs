@@ -11,6 +11,7 @@ pub mod notifications;
 pub mod orders;
 pub mod products;
 pub mod promotions;
+pub mod shop_skip;
 pub mod shops;
 pub mod users;
 
@@ -54,6 +55,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(web::patch().to(shops::update)),
         )
         .service(resource("/v1/shops/{id}/duration").route(web::post().to(shops::set_duration)))
+        .service(resource("/v1/shops/{id}/skip").route(web::post().to(shop_skip::skip)))
         .service(
             resource("/v1/products")
                 .route(web::get().to(catalogue::list))

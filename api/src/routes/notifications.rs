@@ -1,9 +1,11 @@
 //! /v1/notifications: admins send a message to users or to a role (a batch, fanned out by a
 //! worker); every user lists their own notifications and marks them read or unread.
 
+use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
+use sqlx::PgConnection;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
@@ -19,6 +21,7 @@ use comptoir_jobs::notifications::FanOutNotification;
 
 use crate::auth::{Admin, AuthUser};
 use crate::error::{ApiError, ApiResult, FieldErrors};
+use crate::idempotency::{IdempotencyKey, idempotent};
 use crate::routes::users::page_of;
 use crate::state::AppState;
 use crate::validate::{add, check_text};
@@ -29,7 +32,7 @@ const MAX_BODY_CHARS: usize = 5000;
 /// Unknown user ids named in a 422, at most.
 const MAX_IDS_REPORTED: usize = 10;
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewNotificationRequest {
     /// The recipients, 1 to 1000 user ids; give either this or `role`.
@@ -142,10 +145,33 @@ fn validate(request: NewNotificationRequest) -> ApiResult<Validated> {
 pub async fn create(
     state: web::Data<AppState>,
     Admin(actor): Admin,
+    key: IdempotencyKey,
     body: web::Json<NewNotificationRequest>,
 ) -> ApiResult<HttpResponse> {
-    let request = validate(body.into_inner())?;
-    let mut tx = state.pool.begin().await?;
+    let body = body.into_inner();
+    let request = validate(body.clone())?;
+    let reply = idempotent(
+        &state,
+        actor.id,
+        "notifications.create",
+        &key,
+        &body,
+        async |tx: &mut PgConnection| enqueue_batch(&state, tx, actor.id, &request).await,
+    )
+    .await?;
+    let location = reply.body["id"]
+        .as_str()
+        .map(|id| format!("/v1/notifications/batches/{id}"));
+    Ok(reply.into_response(location))
+}
+
+/// Checks the audience, then writes the batch, its fan-out job and the audit entry.
+async fn enqueue_batch(
+    state: &AppState,
+    tx: &mut PgConnection,
+    actor_id: Uuid,
+    request: &Validated,
+) -> ApiResult<(StatusCode, serde_json::Value)> {
     if let Audience::Users(ids) = &request.audience {
         let missing = users::missing_ids(&mut *tx, ids).await?;
         if !missing.is_empty() {
@@ -167,13 +193,13 @@ pub async fn create(
     let batch_id = new_id();
     let job_id = state
         .producer
-        .enqueue(&mut tx, &FanOutNotification { batch_id })
+        .enqueue(&mut *tx, &FanOutNotification { batch_id })
         .await?;
     let batch = notifications::insert_batch(
-        &mut tx,
+        &mut *tx,
         NewBatch {
             id: batch_id,
-            created_by: actor.id,
+            created_by: actor_id,
             channel: request.channel,
             audience: &request.audience,
             subject: request.subject.as_deref(),
@@ -186,24 +212,18 @@ pub async fn create(
         "channel": batch.channel, "role": batch.role,
         "user_count": batch.user_ids.as_ref().map(Vec::len), "job_id": job_id,
     });
-    action_log::record(
-        &mut *tx,
-        Action {
-            actor_id: actor.id,
-            action: "notification.batch_created",
-            target_type: "notification_batch",
-            target_id: batch.id,
-            meta,
-        },
-    )
-    .await?;
-    state.producer.commit(tx).await?;
-    Ok(HttpResponse::Accepted()
-        .insert_header((
-            "Location",
-            format!("/v1/notifications/batches/{}", batch.id),
-        ))
-        .json(batch))
+    let action = Action {
+        actor_id,
+        action: "notification.batch_created",
+        target_type: "notification_batch",
+        target_id: batch.id,
+        meta,
+    };
+    action_log::record(&mut *tx, action).await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        serde_json::to_value(&batch).map_err(ApiError::internal)?,
+    ))
 }
 
 /// A notification batch and the progress of its fan-out.

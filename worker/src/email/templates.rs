@@ -38,6 +38,14 @@ fn environment() -> &'static Environment<'static> {
                 include_str!("../templates/shop_expiring.html"),
             ),
             (
+                "shop_skipped.txt",
+                include_str!("../templates/shop_skipped.txt"),
+            ),
+            (
+                "shop_skipped.html",
+                include_str!("../templates/shop_skipped.html"),
+            ),
+            (
                 "notification.txt",
                 include_str!("../templates/notification.txt"),
             ),
@@ -82,6 +90,11 @@ pub fn render(message: &EmailMessage) -> Result<Rendered, minijinja::Error> {
             "shop_expiring",
             format!("Your shop {shop_name} closes soon"),
             context! { name, shop_name, end_date },
+        ),
+        EmailMessage::ShopSkipped { name, shop_name } => (
+            "shop_skipped",
+            format!("Your shop {shop_name} has been closed"),
+            context! { name, shop_name },
         ),
         EmailMessage::Notification { subject, body } => (
             "notification",
@@ -188,6 +201,10 @@ mod tests {
                 total: 1699,
             },
             EmailMessage::ShopExpired {
+                name: "Awa".into(),
+                shop_name: "Chez Awa".into(),
+            },
+            EmailMessage::ShopSkipped {
                 name: "Awa".into(),
                 shop_name: "Chez Awa".into(),
             },
