@@ -49,7 +49,9 @@ RUN set -eux; \
     rm -rf /var/lib/apt/lists/*; \
     groupadd --system --gid 10001 comptoir; \
     useradd --system --uid 10001 --gid comptoir --home-dir /app --no-create-home \
-        --shell /usr/sbin/nologin comptoir
+        --shell /usr/sbin/nologin comptoir; \
+    mkdir -p /data/storage; \
+    chown -R comptoir:comptoir /data
 
 WORKDIR /app
 COPY config /app/config
@@ -59,6 +61,8 @@ COPY --from=builder /usr/local/bin/comptoir-worker /usr/local/bin/comptoir-worke
 # Configuration: /app/config/default.toml, then /app/config/$COMPTOIR_ENV.toml, then
 # COMPTOIR__SECTION__KEY environment variables (e.g. COMPTOIR__DATABASE__URL).
 ENV COMPTOIR_CONFIG_DIR=/app/config
+# Files the workers write (snapshots, later imports, images, reports); mount a volume here.
+ENV COMPTOIR__STORAGE__ROOT=/data/storage
 
 USER comptoir
 # 8080: HTTP API; 9464: Prometheus /metrics.
