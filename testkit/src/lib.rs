@@ -8,6 +8,6 @@ pub mod mail;
 pub mod market;
 pub mod wait;
 
-pub use app::{TestApp, spawn_app, spawn_app_with};
+pub use app::{TestApp, assert_problem, spawn_app, spawn_app_with};
 pub use db::test_settings;
 pub use wait::wait_until;
