@@ -16,6 +16,7 @@ use comptoir_domain::{StoreError, categories};
 use crate::auth::AuthUser;
 use crate::error::{ApiError, ApiResult, FieldErrors};
 use crate::state::AppState;
+use crate::validate::{add, check_text, ensure_valid};
 
 const MAX_STOCK: i32 = 10_000_000;
 
@@ -70,59 +71,41 @@ pub struct ProductUpdate {
     pub published: Option<bool>,
 }
 
-/// Field checks shared by creation and updates; `None` values are not checked.
-struct Checks(FieldErrors);
-
-impl Checks {
-    fn fail(&mut self, field: &str, message: &str) {
-        self.0
-            .entry(field.to_owned())
-            .or_default()
-            .push(message.to_owned());
-    }
-    fn text(&mut self, field: &str, value: Option<&str>, max: usize, required: bool) {
+/// Checks the fields given (absent ones are not checked), for creation and updates alike;
+/// every problem is reported in one 422.
+fn check_product(fields: ProductFields<'_>) -> ApiResult<()> {
+    let mut errors = FieldErrors::new();
+    for (field, value, max, required) in [
+        ("sku", fields.sku, 100, true),
+        ("name", fields.name, 300, true),
+        ("description", fields.description, 20_000, false),
+        ("color", fields.color, 60, false),
+        ("size", fields.size, 60, false),
+    ] {
         if let Some(value) = value {
-            let bad_length = (required && value.trim().is_empty()) || value.chars().count() > max;
-            if bad_length || value.chars().any(|c| c.is_control() && c != '\n') {
-                self.fail(
-                    field,
-                    &format!("must be {} to {max} characters", usize::from(required)),
-                );
-            }
+            check_text(&mut errors, field, value, max, required);
         }
     }
-    fn product(&mut self, fields: ProductFields<'_>) {
-        self.text("sku", fields.sku, 100, true);
-        self.text("name", fields.name, 300, true);
-        self.text("description", fields.description, 20_000, false);
-        self.text("color", fields.color, 60, false);
-        self.text("size", fields.size, 60, false);
-        if let Some(Err(message)) = fields.price.map(Money::validate_price) {
-            self.fail("price", message);
-        }
-        if fields
-            .stock
-            .is_some_and(|stock| !(0..=MAX_STOCK).contains(&stock))
-        {
-            self.fail("stock", &format!("must be between 0 and {MAX_STOCK}"));
-        }
-        if fields.variations.is_some_and(|v| !v.is_array()) {
-            self.fail("variations", "must be an array");
-        }
-        if fields.features.is_some_and(|v| !v.is_object()) {
-            self.fail("features", "must be an object");
-        }
+    if let Some(Err(message)) = fields.price.map(Money::validate_price) {
+        add(&mut errors, "price", message);
     }
-    fn finish(self) -> ApiResult<()> {
-        if self.0.is_empty() {
-            Ok(())
-        } else {
-            Err(ApiError::Validation {
-                detail: "the product is invalid".to_owned(),
-                errors: self.0,
-            })
-        }
+    if fields
+        .stock
+        .is_some_and(|stock| !(0..=MAX_STOCK).contains(&stock))
+    {
+        add(
+            &mut errors,
+            "stock",
+            format!("must be between 0 and {MAX_STOCK}"),
+        );
     }
+    if fields.variations.is_some_and(|v| !v.is_array()) {
+        add(&mut errors, "variations", "must be an array");
+    }
+    if fields.features.is_some_and(|v| !v.is_object()) {
+        add(&mut errors, "features", "must be an object");
+    }
+    ensure_valid(errors, "the product is invalid")
 }
 
 #[derive(Default)]
@@ -184,8 +167,7 @@ pub async fn create(
 ) -> ApiResult<HttpResponse> {
     seller_or_admin(&caller)?;
     let body = body.into_inner();
-    let mut checks = Checks(FieldErrors::new());
-    checks.product(ProductFields {
+    check_product(ProductFields {
         sku: Some(&body.sku),
         name: Some(&body.name),
         description: Some(&body.description),
@@ -195,8 +177,7 @@ pub async fn create(
         stock: Some(body.stock),
         variations: body.variations.as_ref(),
         features: body.features.as_ref(),
-    });
-    checks.finish()?;
+    })?;
     let mut tx = state.pool.begin().await?;
     let (_, item_limit) = products::lock_shop(&mut tx, body.shop_id)
         .await?
@@ -276,8 +257,7 @@ pub async fn update(
 ) -> ApiResult<web::Json<ProductView>> {
     seller_or_admin(&caller)?;
     let body = body.into_inner();
-    let mut checks = Checks(FieldErrors::new());
-    checks.product(ProductFields {
+    check_product(ProductFields {
         sku: body.sku.as_deref(),
         name: body.name.as_deref(),
         description: body.description.as_deref(),
@@ -287,8 +267,7 @@ pub async fn update(
         stock: body.stock,
         variations: body.variations.as_ref(),
         features: body.features.as_ref(),
-    });
-    checks.finish()?;
+    })?;
     let mut tx = state.pool.begin().await?;
     managed_product(&mut tx, &caller, *id).await?;
     check_category(&mut tx, body.category_id.flatten()).await?;

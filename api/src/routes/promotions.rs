@@ -20,6 +20,7 @@ use crate::auth::{MaybeUser, Merchant};
 use crate::error::{ApiError, ApiResult, FieldErrors};
 use crate::routes::users::page_of;
 use crate::state::AppState;
+use crate::validate::add;
 
 const MAX_SEGMENTS: usize = 20;
 
@@ -45,9 +46,7 @@ pub struct NewPromotionRequest {
 impl NewPromotionRequest {
     fn validate(&self) -> ApiResult<()> {
         let mut errors = FieldErrors::new();
-        let mut error = |field: &str, message: String| {
-            errors.entry(field.to_owned()).or_default().push(message);
-        };
+        let mut error = |field: &str, message: String| add(&mut errors, field, message);
         let code_ok = (3..=40).contains(&self.code.len())
             && self
                 .code

@@ -18,7 +18,7 @@ use crate::auth::{Admin, AuthUser, MaybeUser};
 use crate::error::{ApiError, ApiResult, FieldErrors};
 use crate::routes::users::page_of;
 use crate::state::AppState;
-use crate::validate::{check_text, ensure_valid};
+use crate::validate::{add, check_text, ensure_valid};
 
 /// Paid periods run from 1 day to 10 years.
 const MAX_DURATION_DAYS: i64 = 3650;
@@ -40,10 +40,11 @@ pub struct NewShopRequest {
 
 fn check_limit(errors: &mut FieldErrors, item_limit: Option<i32>) {
     if item_limit.is_some_and(|limit| !(0..=MAX_ITEM_LIMIT).contains(&limit)) {
-        errors
-            .entry("item_limit".to_owned())
-            .or_default()
-            .push(format!("must be between 0 and {MAX_ITEM_LIMIT}"));
+        add(
+            errors,
+            "item_limit",
+            format!("must be between 0 and {MAX_ITEM_LIMIT}"),
+        );
     }
 }
 
@@ -61,18 +62,14 @@ pub async fn create(
     check_text(&mut errors, "category", &body.category, 120, false);
     check_limit(&mut errors, Some(body.item_limit));
     if !(1..=MAX_DURATION_DAYS).contains(&body.duration_days) {
-        errors
-            .entry("duration_days".to_owned())
-            .or_default()
-            .push(format!("must be between 1 and {MAX_DURATION_DAYS}"));
+        add(
+            &mut errors,
+            "duration_days",
+            format!("must be between 1 and {MAX_DURATION_DAYS}"),
+        );
     }
     let email = Email::parse(&body.owner_email)
-        .map_err(|e| {
-            errors
-                .entry("owner_email".to_owned())
-                .or_default()
-                .push(e.to_owned())
-        })
+        .map_err(|e| add(&mut errors, "owner_email", e))
         .ok();
     ensure_valid(errors, "the shop is invalid")?;
     let email = email.ok_or_else(|| ApiError::field("owner_email", "must be an email address"))?;
@@ -217,10 +214,8 @@ pub async fn update(
     let body = body.into_inner();
     let mut errors = FieldErrors::new();
     if let Some(status) = body.status.as_deref().filter(|s| !STATUSES.contains(s)) {
-        errors.entry("status".to_owned()).or_default().push(format!(
-            "must be one of {}, not `{status}`",
-            STATUSES.join(", ")
-        ));
+        let message = format!("must be one of {}, not `{status}`", STATUSES.join(", "));
+        add(&mut errors, "status", message);
     }
     for (field, value, max) in [
         ("name", &body.name, 200),

@@ -183,23 +183,28 @@ mod tests {
     use super::*;
     use comptoir_jobs::email::OrderEmailLine;
 
+    /// Two wax prints at 9.99 EUR, 2.99 EUR off.
+    fn sample_order() -> EmailMessage {
+        EmailMessage::OrderConfirmation {
+            name: "Awa".into(),
+            order_id: uuid::Uuid::nil(),
+            shop_name: "Chez Awa".into(),
+            currency: "EUR".into(),
+            lines: vec![OrderEmailLine {
+                name: "Pagne <wax>".into(),
+                quantity: 2,
+                line_total: 1998,
+            }],
+            subtotal: 1998,
+            discount: 299,
+            total: 1699,
+        }
+    }
+
     #[test]
     fn every_template_renders() {
         let messages = [
-            EmailMessage::OrderConfirmation {
-                name: "Awa".into(),
-                order_id: uuid::Uuid::nil(),
-                shop_name: "Chez Awa".into(),
-                currency: "EUR".into(),
-                lines: vec![OrderEmailLine {
-                    name: "Pagne <wax>".into(),
-                    quantity: 2,
-                    line_total: 1998,
-                }],
-                subtotal: 1998,
-                discount: 299,
-                total: 1699,
-            },
+            sample_order(),
             EmailMessage::ShopExpired {
                 name: "Awa".into(),
                 shop_name: "Chez Awa".into(),
@@ -263,21 +268,7 @@ mod tests {
 
     #[test]
     fn order_confirmations_show_amounts_in_major_units() {
-        let rendered = render(&EmailMessage::OrderConfirmation {
-            name: "Awa".into(),
-            order_id: uuid::Uuid::nil(),
-            shop_name: "Chez Awa".into(),
-            currency: "EUR".into(),
-            lines: vec![OrderEmailLine {
-                name: "Pagne <wax>".into(),
-                quantity: 2,
-                line_total: 1998,
-            }],
-            subtotal: 1998,
-            discount: 299,
-            total: 1699,
-        })
-        .expect("renders");
+        let rendered = render(&sample_order()).expect("renders");
         assert_eq!(rendered.subject, "Your order at Chez Awa: 16.99 EUR");
         assert!(
             rendered.text.contains("- 2 x Pagne <wax>: 19.98 EUR"),

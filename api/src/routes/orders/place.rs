@@ -21,6 +21,7 @@ use crate::auth::Client;
 use crate::error::{ApiError, ApiResult, FieldErrors};
 use crate::idempotency::{IdempotencyKey, idempotent};
 use crate::state::AppState;
+use crate::validate::add;
 
 pub const MAX_ITEMS: usize = 100;
 pub const MAX_QUANTITY: i32 = 1000;
@@ -49,9 +50,7 @@ pub struct OrderItem {
 
 fn validate(body: &NewOrderRequest) -> ApiResult<Vec<Item>> {
     let mut errors = FieldErrors::new();
-    let mut error = |field: String, message: &str| {
-        errors.entry(field).or_default().push(message.to_owned());
-    };
+    let mut error = |field: String, message: &str| add(&mut errors, &field, message);
     if !(1..=MAX_ITEMS).contains(&body.items.len()) {
         error(
             "items".to_owned(),
