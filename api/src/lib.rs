@@ -4,6 +4,7 @@ pub mod auth;
 pub mod error;
 mod extract;
 pub mod idempotency;
+pub mod multipart;
 mod observe;
 pub mod routes;
 mod startup;

@@ -66,6 +66,8 @@ impl Application {
             auth_limiter: RateLimiter::per_minute(settings.auth.rate_limit_per_minute),
             dummy_password_hash: password::dummy_hash().await?,
             views,
+            storage: comptoir_storage::Storage::from_settings(&settings.storage)
+                .context("storage")?,
             settings: settings.clone(),
         });
 

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use comptoir_domain::PgPool;
 use comptoir_domain::config::Settings;
 use comptoir_jobs::{Producer, RedisTransport};
+use comptoir_storage::Storage;
 
 use crate::auth::rate_limit::RateLimiter;
 use crate::auth::tokens::TokenKeys;
@@ -21,4 +22,6 @@ pub struct AppState {
     pub dummy_password_hash: String,
     /// Product views, written to Postgres in batches.
     pub views: Arc<ViewCounter>,
+    /// Uploads in, produced files (images, reports) out.
+    pub storage: Storage,
 }

@@ -11,7 +11,7 @@ use figment::providers::{Env, Format, Toml};
 use serde::Deserialize;
 
 /// A string that never shows up in logs or `Debug` output.
-#[derive(Clone, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Default, Deserialize, PartialEq, Eq)]
 #[serde(transparent)]
 pub struct Secret(String);
 
@@ -56,7 +56,32 @@ pub struct ServerSettings {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StorageSettings {
+    pub backend: StorageBackend,
+    /// The directory of the `local` backend.
     pub root: PathBuf,
+    #[serde(default)]
+    pub s3: S3Settings,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StorageBackend {
+    Local,
+    S3,
+}
+
+/// An S3-compatible bucket (AWS, MinIO, Garage, Ceph...). Credentials may also come from the
+/// usual AWS environment when `access_key_id` is empty.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct S3Settings {
+    pub bucket: String,
+    pub region: String,
+    /// Empty for AWS itself; e.g. `http://minio:9000` otherwise.
+    pub endpoint: String,
+    pub access_key_id: String,
+    pub secret_access_key: Secret,
+    pub allow_http: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -216,6 +241,12 @@ impl Settings {
         }
         if !self.redis.url.expose().starts_with("redis") {
             return invalid("redis.url", "must be a redis:// or rediss:// URL");
+        }
+        if self.storage.backend == StorageBackend::S3 && self.storage.s3.bucket.is_empty() {
+            return invalid(
+                "storage.s3.bucket",
+                "is required when storage.backend is \"s3\"",
+            );
         }
         if self.database.max_connections == 0 {
             return invalid("database.max_connections", "must be at least 1");

@@ -1,6 +1,7 @@
 //! One worker process: apalis consumers for its queues, plus the upkeep every process runs
 //! (outbox relay, recovery of jobs whose worker died, cron schedules).
 
+use comptoir_storage::Storage;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -88,6 +89,7 @@ impl WorkerProcess {
         }
         let transport = RedisTransport::new(&settings.redis).context("redis.url")?;
         let producer = Producer::new(settings);
+        let storage = Storage::from_settings(&settings.storage).context("storage")?;
         let upkeep = CancellationToken::new();
         let mut tasks = self.spawn_upkeep(&pool, &transport, &producer, &upkeep);
 
@@ -116,7 +118,7 @@ impl WorkerProcess {
                 },
                 snapshotter: Snapshotter {
                     pool: pool.clone(),
-                    storage_root: settings.storage.root.clone(),
+                    storage: storage.clone(),
                 },
                 notifier: NotificationFanOut {
                     pool: pool.clone(),

@@ -1,10 +1,7 @@
 //! Shop snapshots: the shop and its products as one JSON document in object storage
-//! (`<storage root>/snapshots/shops/<shop>/<requested_at>.json`). Products are streamed from
-//! Postgres into the file, so memory stays flat whatever the shop's size; the file is written
-//! under a temporary name and renamed, so a reader never sees half a snapshot and a re-run
-//! simply rewrites it.
-
-use std::path::{Path, PathBuf};
+//! (`snapshots/shops/<shop>/<requested_at>.json`). Products are streamed from Postgres into a
+//! local temporary file, then streamed into storage, so memory stays flat whatever the shop's
+//! size; the stored object appears only when complete, and a re-run simply rewrites it.
 
 use futures::TryStreamExt;
 use sqlx::PgPool;
@@ -13,26 +10,24 @@ use tokio::io::{AsyncWriteExt, BufWriter};
 use comptoir_domain::products::{self, ProductView};
 use comptoir_domain::shops;
 use comptoir_jobs::shops::ShopSnapshot;
+use comptoir_storage::Storage;
 
 use crate::error::{JobError, JobResult, ResultExt};
 
 pub struct Snapshotter {
     pub pool: PgPool,
-    pub storage_root: PathBuf,
+    pub storage: Storage,
 }
 
 impl Snapshotter {
-    /// Where the snapshot of `job` lands.
-    pub fn path_of(storage_root: &Path, job: &ShopSnapshot) -> PathBuf {
+    /// The storage key of the snapshot of `job`.
+    pub fn key_of(job: &ShopSnapshot) -> String {
         let name: String = job
             .requested_at
             .chars()
             .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
             .collect();
-        storage_root
-            .join("snapshots/shops")
-            .join(job.shop_id.to_string())
-            .join(format!("{name}.json"))
+        format!("snapshots/shops/{}/{name}.json", job.shop_id)
     }
 
     pub async fn run(&self, job: &ShopSnapshot) -> JobResult {
@@ -42,12 +37,9 @@ impl Snapshotter {
             .ok_or_else(|| {
                 JobError::Permanent(anyhow::anyhow!("shop {} does not exist", job.shop_id))
             })?;
-        let path = Self::path_of(&self.storage_root, job);
-        let partial = path.with_extension("json.partial");
-        if let Some(dir) = path.parent() {
-            tokio::fs::create_dir_all(dir).await.transient()?;
-        }
-        let mut file = BufWriter::new(tokio::fs::File::create(&partial).await.transient()?);
+        let key = Self::key_of(job);
+        let local = tempfile::NamedTempFile::new().transient()?;
+        let mut file = BufWriter::new(tokio::fs::File::create(local.path()).await.transient()?);
         file.write_all(b"{\"shop\":").await.transient()?;
         file.write_all(&serde_json::to_vec(&shop).permanent()?)
             .await
@@ -66,9 +58,11 @@ impl Snapshotter {
         }
         file.write_all(b"]}\n").await.transient()?;
         file.flush().await.transient()?;
-        file.into_inner().sync_all().await.transient()?;
-        tokio::fs::rename(&partial, &path).await.transient()?;
-        tracing::info!(shop_id = %job.shop_id, products = count, path = %path.display(), "shop snapshot written");
+        self.storage
+            .put_file(&key, local.path())
+            .await
+            .transient()?;
+        tracing::info!(shop_id = %job.shop_id, products = count, key, "shop snapshot written");
         Ok(())
     }
 }
