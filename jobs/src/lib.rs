@@ -4,6 +4,7 @@
 //! Redis carries only [`JobRef`]s; payload, status and attempts live in the Postgres ledger.
 
 pub mod email;
+pub mod imports;
 pub mod maintenance;
 pub mod notifications;
 mod producer;
@@ -22,9 +23,10 @@ pub use transport::{RedisTransport, TransportError};
 /// Queue names. A worker process serves a subset (`--queues`).
 pub mod queues {
     pub const EMAIL: &str = "email";
+    pub const IMPORTS: &str = "imports";
     pub const MAINTENANCE: &str = "maintenance";
     pub const NOTIFICATIONS: &str = "notifications";
-    pub const ALL: &[&str] = &[EMAIL, MAINTENANCE, NOTIFICATIONS];
+    pub const ALL: &[&str] = &[EMAIL, IMPORTS, MAINTENANCE, NOTIFICATIONS];
 }
 
 /// A job payload. `KIND` names the payload's schema and version (e.g. `email.send.v1`): a

@@ -6,6 +6,7 @@
 mod dispatch;
 pub mod email;
 mod error;
+mod imports;
 mod maintenance;
 pub mod notifications;
 mod process;

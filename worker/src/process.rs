@@ -21,6 +21,7 @@ use comptoir_jobs::{Producer, RedisTransport, Relay, queues};
 
 use crate::dispatch::Handlers;
 use crate::email::Mailer;
+use crate::imports::Importer;
 use crate::maintenance::Housekeeper;
 use crate::notifications::{self, NotificationFanOut};
 use crate::retry::Backoff;
@@ -119,6 +120,11 @@ impl WorkerProcess {
                 snapshotter: Snapshotter {
                     pool: pool.clone(),
                     storage: storage.clone(),
+                },
+                importer: Importer {
+                    pool: pool.clone(),
+                    storage: storage.clone(),
+                    settings: settings.imports.clone(),
                 },
                 notifier: NotificationFanOut {
                     pool: pool.clone(),
