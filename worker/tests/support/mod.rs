@@ -101,6 +101,14 @@ pub fn env_for(settings: &Settings) -> Vec<(String, String)> {
             "COMPTOIR__JOBS__SHOP_SWEEP_INTERVAL_SECS".into(),
             settings.jobs.shop_sweep_interval_secs.to_string(),
         ),
+        (
+            "COMPTOIR__STORAGE__ROOT".into(),
+            settings.storage.root.display().to_string(),
+        ),
+        (
+            "COMPTOIR__IMPORTS__BATCH_ROWS".into(),
+            settings.imports.batch_rows.to_string(),
+        ),
         ("RUST_LOG".into(), "info".into()),
     ]
 }
