@@ -126,6 +126,7 @@ async fn a_worker_killed_mid_import_is_replaced_and_nothing_is_duplicated() {
     let mut replacement = spawn_worker_process(&settings, "imports");
     let import = finished_import(&app, &shop.owner_token, id).await;
     replacement.kill().expect("cleanup");
+    replacement.wait().expect("reaped");
     assert_eq!(import["status"], "succeeded", "{import}");
     let (total, processed, created, updated, failed) = counts(&import);
     assert_eq!(
