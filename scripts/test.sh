@@ -12,6 +12,8 @@ psql -q -h 127.0.0.1 -U postgres -d postgres -At \
   -c "SELECT format('DROP DATABASE IF EXISTS %I WITH (FORCE);', datname) FROM pg_database WHERE datname LIKE 'comptoir_test_%'" \
   | psql -q -h 127.0.0.1 -U postgres -d postgres >/dev/null
 redis-cli -h 127.0.0.1 --scan --pattern 'ct_*' | xargs -r -n 500 redis-cli -h 127.0.0.1 del >/dev/null
+# Object storage of earlier runs (each test has its own directory).
+rm -rf "${TMPDIR:-/tmp}/comptoir-tests"
 
 export COMPTOIR_ENV=test
 if cargo nextest --version >/dev/null 2>&1; then

@@ -1,6 +1,8 @@
 //! Field checks shared by the handlers: they collect every problem of a body into
 //! [`FieldErrors`], answered at once as one 422 `validation_failed`.
 
+use comptoir_domain::products::limits::text_problem;
+
 use crate::error::{ApiError, ApiResult, FieldErrors};
 
 /// Adds `message` to `field`'s errors.
@@ -14,19 +16,8 @@ pub fn add(errors: &mut FieldErrors, field: &str, message: impl Into<String>) {
 /// Text of at most `max` characters (at least one non-blank when `required`), with no control
 /// characters but line feeds.
 pub fn check_text(errors: &mut FieldErrors, field: &str, value: &str, max: usize, required: bool) {
-    let chars = value.chars().count();
-    if (required && value.trim().is_empty())
-        || chars > max
-        || value.chars().any(|c| c.is_control() && c != '\n')
-    {
-        add(
-            errors,
-            field,
-            format!(
-                "must be {}to {max} characters",
-                if required { "1 " } else { "up " }
-            ),
-        );
+    if let Some(problem) = text_problem(value, max, required) {
+        add(errors, field, problem);
     }
 }
 

@@ -47,13 +47,18 @@ pub async fn exists(db: impl PgExecutor<'_>, id: Uuid) -> StoreResult<bool> {
     )
 }
 
-/// The whole tree, siblings sorted by name.
-pub async fn tree(pool: &PgPool) -> StoreResult<Vec<CategoryNode>> {
-    let all: Vec<Category> =
+/// Every category, siblings sorted by name (there are few: a catalogue's taxonomy).
+pub async fn all(pool: &PgPool) -> StoreResult<Vec<Category>> {
+    Ok(
         sqlx::query_as("SELECT id, parent_id, name FROM categories ORDER BY lower(name), id")
             .fetch_all(pool)
-            .await?;
-    Ok(build_tree(all))
+            .await?,
+    )
+}
+
+/// The whole tree, siblings sorted by name.
+pub async fn tree(pool: &PgPool) -> StoreResult<Vec<CategoryNode>> {
+    Ok(build_tree(all(pool).await?))
 }
 
 fn build_tree(all: Vec<Category>) -> Vec<CategoryNode> {

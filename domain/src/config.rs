@@ -46,6 +46,29 @@ pub struct Settings {
     pub storage: StorageSettings,
     pub images: ImageSettings,
     pub clamd: ClamdSettings,
+    pub imports: ImportSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ImportSettings {
+    pub max_csv_bytes: u64,
+    pub max_zip_bytes: u64,
+    pub default_currency: String,
+    pub batch_rows: usize,
+    pub max_stored_errors: i64,
+    pub max_rows_per_handle: usize,
+    pub zip: ZipLimits,
+}
+
+/// What an untrusted ZIP of images may contain.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ZipLimits {
+    pub max_entries: usize,
+    pub max_entry_bytes: u64,
+    pub max_total_bytes: u64,
+    pub max_ratio: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -251,6 +274,21 @@ impl Settings {
             return invalid(
                 "storage.s3.bucket",
                 "is required when storage.backend is \"s3\"",
+            );
+        }
+        if self.imports.batch_rows == 0 {
+            return invalid("imports.batch_rows", "must be at least 1");
+        }
+        if self.imports.default_currency.len() != 3
+            || !self
+                .imports
+                .default_currency
+                .bytes()
+                .all(|b| b.is_ascii_uppercase())
+        {
+            return invalid(
+                "imports.default_currency",
+                "must be an ISO 4217 code such as XOF",
             );
         }
         if self.database.max_connections == 0 {

@@ -9,6 +9,7 @@ pub mod config;
 pub mod db;
 pub mod deliveries;
 pub mod idempotency;
+pub mod imports;
 pub mod ledger;
 pub mod money;
 pub mod notifications;

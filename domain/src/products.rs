@@ -8,6 +8,30 @@ use uuid::Uuid;
 use crate::money::Money;
 use crate::{StoreError, StoreResult, new_id};
 
+/// Field limits, the same for the API and bulk imports.
+pub mod limits {
+    pub const SKU_CHARS: usize = 100;
+    pub const NAME_CHARS: usize = 300;
+    pub const DESCRIPTION_CHARS: usize = 20_000;
+    pub const COLOR_CHARS: usize = 60;
+    pub const SIZE_CHARS: usize = 60;
+    pub const MAX_STOCK: i32 = 10_000_000;
+
+    /// What is wrong with a text field, if anything: at most `max` characters (at least one
+    /// non-blank when `required`), no control characters but line feeds.
+    pub fn text_problem(value: &str, max: usize, required: bool) -> Option<String> {
+        let acceptable = !(required && value.trim().is_empty())
+            && value.chars().count() <= max
+            && !value.chars().any(|c| c.is_control() && c != '\n');
+        (!acceptable).then(|| {
+            format!(
+                "must be {}to {max} characters",
+                if required { "1 " } else { "up " }
+            )
+        })
+    }
+}
+
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Product {
     pub id: Uuid,

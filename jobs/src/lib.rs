@@ -5,6 +5,7 @@
 
 pub mod email;
 pub mod images;
+pub mod imports;
 pub mod maintenance;
 pub mod notifications;
 mod producer;
@@ -23,10 +24,11 @@ pub use transport::{RedisTransport, TransportError};
 /// Queue names. A worker process serves a subset (`--queues`).
 pub mod queues {
     pub const EMAIL: &str = "email";
+    pub const IMPORTS: &str = "imports";
     pub const MAINTENANCE: &str = "maintenance";
     pub const NOTIFICATIONS: &str = "notifications";
     pub const IMAGES: &str = "images";
-    pub const ALL: &[&str] = &[EMAIL, MAINTENANCE, NOTIFICATIONS, IMAGES];
+    pub const ALL: &[&str] = &[EMAIL, IMPORTS, MAINTENANCE, NOTIFICATIONS, IMAGES];
 }
 
 /// A job payload. `KIND` names the payload's schema and version (e.g. `email.send.v1`): a

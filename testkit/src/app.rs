@@ -75,6 +75,22 @@ impl TestApp {
         request.send().await.expect("the API answers")
     }
 
+    /// POSTs a `multipart/form-data` body.
+    pub async fn upload(
+        &self,
+        path: &str,
+        token: &str,
+        form: reqwest::multipart::Form,
+    ) -> Response {
+        self.client
+            .post(format!("{}{path}", self.address))
+            .bearer_auth(token)
+            .multipart(form)
+            .send()
+            .await
+            .expect("the API answers")
+    }
+
     pub async fn get(&self, path: &str, token: Option<&str>) -> Response {
         self.request(Method::GET, path, token, None).await
     }

@@ -41,7 +41,11 @@ pub async fn test_settings(overrides: &[(&str, serde_json::Value)]) -> Settings 
         ))
         .merge(Serialized::default("server.bind", "127.0.0.1:0"))
         .merge(Serialized::default("server.metrics_bind", "127.0.0.1:0"))
-        .merge(Serialized::default("server.workers", 2));
+        .merge(Serialized::default("server.workers", 2))
+        .merge(Serialized::default(
+            "storage.root",
+            std::env::temp_dir().join(format!("comptoir-tests/{}", uuid::Uuid::now_v7().simple())),
+        ));
     for (key, value) in overrides {
         figment = figment.merge(Serialized::default(key, value));
     }

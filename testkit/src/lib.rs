@@ -6,8 +6,10 @@ pub mod bench;
 pub mod db;
 pub mod mail;
 pub mod market;
+pub mod process;
 pub mod wait;
 
 pub use app::{TestApp, assert_problem, spawn_app, spawn_app_with};
 pub use db::test_settings;
+pub use process::worker_env;
 pub use wait::wait_until;

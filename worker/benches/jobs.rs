@@ -21,20 +21,14 @@ use comptoir_domain::types::Role;
 use comptoir_jobs::email::{EmailMessage, SendEmail};
 use comptoir_jobs::{Producer, RedisTransport, Relay};
 use comptoir_testkit::bench::{env_number, percentile};
-use comptoir_testkit::{TestApp, test_settings, wait_until};
+use comptoir_testkit::{TestApp, test_settings, wait_until, worker_env};
 
 const CONCURRENCY: usize = 16;
 
 fn worker_process(settings: &Settings) -> std::process::Child {
     Command::new(env!("CARGO_BIN_EXE_comptoir-worker"))
         .args(["--queues", "email"])
-        .env("COMPTOIR_ENV", "test")
-        .env(
-            "COMPTOIR_CONFIG_DIR",
-            concat!(env!("CARGO_MANIFEST_DIR"), "/../config"),
-        )
-        .env("COMPTOIR__DATABASE__URL", settings.database.url.expose())
-        .env("COMPTOIR__REDIS__NAMESPACE", &settings.redis.namespace)
+        .envs(worker_env(settings))
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
         .spawn()

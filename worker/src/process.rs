@@ -22,6 +22,7 @@ use comptoir_jobs::{Producer, RedisTransport, Relay, queues};
 use crate::dispatch::Handlers;
 use crate::email::Mailer;
 use crate::images::{ImagePipeline, ImageProcessor};
+use crate::imports::Importer;
 use crate::maintenance::Housekeeper;
 use crate::notifications::{self, NotificationFanOut};
 use crate::retry::Backoff;
@@ -120,6 +121,11 @@ impl WorkerProcess {
                 snapshotter: Snapshotter {
                     pool: pool.clone(),
                     storage: storage.clone(),
+                },
+                importer: Importer {
+                    pool: pool.clone(),
+                    storage: storage.clone(),
+                    settings: settings.imports.clone(),
                 },
                 notifier: NotificationFanOut {
                     pool: pool.clone(),

@@ -6,7 +6,7 @@ use utoipa::OpenApi;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 
 use super::{
-    action_logs, auth, catalogue, categories, health, jobs, media, notifications, orders,
+    action_logs, auth, catalogue, categories, health, imports, jobs, media, notifications, orders,
     product_images, products, promotions, shop_skip, shops, users,
 };
 
@@ -23,6 +23,7 @@ use super::{
         categories::tree, categories::create,
         catalogue::list, catalogue::get, products::create, products::update, products::delete,
         product_images::upload, product_images::get, media::get,
+        imports::bulk, imports::get, imports::errors,
         notifications::create, notifications::get_batch, notifications::list, notifications::update,
         orders::place::create, orders::list, orders::get, orders::update,
         promotions::create, promotions::list,

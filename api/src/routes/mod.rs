@@ -6,6 +6,7 @@ pub mod catalogue;
 pub mod categories;
 mod docs;
 pub mod health;
+pub mod imports;
 pub mod jobs;
 pub mod media;
 pub mod notifications;
@@ -63,6 +64,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(web::get().to(catalogue::list))
                 .route(web::post().to(products::create)),
         )
+        // Before `/v1/products/{id}`, which would take "bulk" for an id.
+        .service(resource("/v1/products/bulk").route(web::post().to(imports::bulk)))
+        .service(resource("/v1/imports/{id}").route(web::get().to(imports::get)))
+        .service(resource("/v1/imports/{id}/errors").route(web::get().to(imports::errors)))
         .service(
             resource("/v1/products/{id}")
                 .route(web::get().to(catalogue::get))

@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use comptoir_domain::action_log::{self, Action};
 use comptoir_domain::money::Money;
-use comptoir_domain::products::{self, NewProduct, Nullable, ProductChanges, ProductView};
+use comptoir_domain::products::{self, NewProduct, Nullable, ProductChanges, ProductView, limits};
 use comptoir_domain::types::Role;
 use comptoir_domain::{StoreError, categories};
 
@@ -17,8 +17,6 @@ use crate::auth::AuthUser;
 use crate::error::{ApiError, ApiResult, FieldErrors};
 use crate::state::AppState;
 use crate::validate::{add, check_text, ensure_valid};
-
-const MAX_STOCK: i32 = 10_000_000;
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -76,11 +74,16 @@ pub struct ProductUpdate {
 fn check_product(fields: ProductFields<'_>) -> ApiResult<()> {
     let mut errors = FieldErrors::new();
     for (field, value, max, required) in [
-        ("sku", fields.sku, 100, true),
-        ("name", fields.name, 300, true),
-        ("description", fields.description, 20_000, false),
-        ("color", fields.color, 60, false),
-        ("size", fields.size, 60, false),
+        ("sku", fields.sku, limits::SKU_CHARS, true),
+        ("name", fields.name, limits::NAME_CHARS, true),
+        (
+            "description",
+            fields.description,
+            limits::DESCRIPTION_CHARS,
+            false,
+        ),
+        ("color", fields.color, limits::COLOR_CHARS, false),
+        ("size", fields.size, limits::SIZE_CHARS, false),
     ] {
         if let Some(value) = value {
             check_text(&mut errors, field, value, max, required);
@@ -91,12 +94,12 @@ fn check_product(fields: ProductFields<'_>) -> ApiResult<()> {
     }
     if fields
         .stock
-        .is_some_and(|stock| !(0..=MAX_STOCK).contains(&stock))
+        .is_some_and(|stock| !(0..=limits::MAX_STOCK).contains(&stock))
     {
         add(
             &mut errors,
             "stock",
-            format!("must be between 0 and {MAX_STOCK}"),
+            format!("must be between 0 and {}", limits::MAX_STOCK),
         );
     }
     if fields.variations.is_some_and(|v| !v.is_array()) {
@@ -144,7 +147,7 @@ pub(crate) fn seller_or_admin(caller: &AuthUser) -> ApiResult<()> {
 }
 
 /// Sellers may act on their own shops only; admins on all.
-fn may_manage(caller: &AuthUser, owner_id: Uuid) -> bool {
+pub(crate) fn may_manage(caller: &AuthUser, owner_id: Uuid) -> bool {
     caller.role.is_admin() || caller.id == owner_id
 }
 

@@ -4,9 +4,9 @@
 #![allow(dead_code)] // each test binary uses a different subset
 
 pub mod images;
+pub mod imports;
 
 use std::net::TcpListener as StdListener;
-use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
@@ -17,7 +17,7 @@ use uuid::Uuid;
 
 use comptoir_domain::config::Settings;
 use comptoir_domain::ledger::{self, JobRecord};
-use comptoir_testkit::wait_until;
+use comptoir_testkit::{wait_until, worker_env};
 use comptoir_worker::WorkerProcess;
 
 /// A worker running inside the test process; stopped (gracefully) when dropped or `stop`ped.
@@ -64,52 +64,11 @@ impl Drop for InProcessWorker {
     }
 }
 
-/// Environment variables that give the worker binary the same configuration as `settings`.
-pub fn env_for(settings: &Settings) -> Vec<(String, String)> {
-    let config_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../config");
-    vec![
-        ("COMPTOIR_ENV".into(), "test".into()),
-        (
-            "COMPTOIR_CONFIG_DIR".into(),
-            config_dir.display().to_string(),
-        ),
-        (
-            "COMPTOIR__DATABASE__URL".into(),
-            settings.database.url.expose().to_owned(),
-        ),
-        (
-            "COMPTOIR__REDIS__URL".into(),
-            settings.redis.url.expose().to_owned(),
-        ),
-        (
-            "COMPTOIR__REDIS__NAMESPACE".into(),
-            settings.redis.namespace.clone(),
-        ),
-        (
-            "COMPTOIR__SMTP__PORT".into(),
-            settings.smtp.port.to_string(),
-        ),
-        (
-            "COMPTOIR__SMTP__TIMEOUT_SECS".into(),
-            settings.smtp.timeout_secs.to_string(),
-        ),
-        (
-            "COMPTOIR__JOBS__HOUSEKEEPING_INTERVAL_SECS".into(),
-            settings.jobs.housekeeping_interval_secs.to_string(),
-        ),
-        (
-            "COMPTOIR__JOBS__SHOP_SWEEP_INTERVAL_SECS".into(),
-            settings.jobs.shop_sweep_interval_secs.to_string(),
-        ),
-        ("RUST_LOG".into(), "info".into()),
-    ]
-}
-
 /// The real `comptoir-worker` binary as a child process.
 pub fn spawn_worker_process(settings: &Settings, queues: &str) -> Child {
     Command::new(env!("CARGO_BIN_EXE_comptoir-worker"))
         .args(["--queues", queues])
-        .envs(env_for(settings))
+        .envs(worker_env(settings))
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())
         .spawn()
