@@ -12,7 +12,7 @@ use uuid::Uuid;
 use comptoir_domain::types::Role;
 use comptoir_testkit::market::{TestProduct, TestShop};
 use comptoir_testkit::{TestApp, assert_problem, test_settings, wait_until};
-use support::images::{EICAR, files_under, jpeg, png, storage_dir};
+use support::images::{EICAR, files_under, jpeg, png};
 use support::spawn_worker;
 
 const WAIT: Duration = Duration::from_secs(30);
@@ -25,10 +25,8 @@ struct Setup {
 }
 
 async fn setup(overrides: &[(&str, Value)]) -> Setup {
-    let root = storage_dir();
-    let mut overrides = overrides.to_vec();
-    overrides.push(("storage.root", json!(root)));
-    let app = TestApp::spawn(test_settings(&overrides).await).await;
+    let app = TestApp::spawn(test_settings(overrides).await).await;
+    let root = app.settings.storage.root.clone();
     let shop = app.shop().await;
     let product = app.product(shop.id, TestProduct::new(5_000, 3)).await;
     Setup {

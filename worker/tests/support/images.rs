@@ -85,9 +85,9 @@ pub fn bomb_png(width: u32, height: u32, rows: u32) -> Vec<u8> {
     out
 }
 
-/// A fresh storage directory under the system's temporary directory.
+/// A fresh storage directory where the testkit keeps test storage (scripts/test.sh clears it).
 pub fn storage_dir() -> PathBuf {
-    std::env::temp_dir().join(format!("comptoir-images-{}", uuid::Uuid::now_v7()))
+    std::env::temp_dir().join(format!("comptoir-tests/{}", uuid::Uuid::now_v7().simple()))
 }
 
 /// Test settings without a database (the pipeline does not use one), storing under `root`.
