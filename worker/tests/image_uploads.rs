@@ -317,3 +317,70 @@ async fn media_serves_variant_keys_only() {
         assert_problem(app.get(&path, None).await, 404, "not_found").await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_same_picture_twice_on_one_product_is_one_image() {
+    let setup = setup(&[]).await;
+    let Setup {
+        app, shop, product, ..
+    } = &setup;
+    let _worker = spawn_worker(&app.settings, &["images"]);
+    let mut outcomes = Vec::new();
+    for _ in 0..2 {
+        let accepted = upload(app, *product, &shop.owner_token, "a.png", png(300, 200)).await;
+        let location = accepted.headers()["location"]
+            .to_str()
+            .expect("location")
+            .to_owned();
+        outcomes.push(wait_until_processed(app, &location, &shop.owner_token).await);
+    }
+    assert_eq!(outcomes[0]["status"], "ready");
+    assert_eq!(
+        outcomes[1]["rejection"]["code"], "duplicate",
+        "{}",
+        outcomes[1]
+    );
+
+    // The import's path: attaching the same prepared picture again (a re-run) keeps one row.
+    let storage = comptoir_storage::Storage::from_settings(&app.settings.storage).expect("storage");
+    let pipeline = comptoir_worker::images::ImagePipeline::new(
+        &app.settings.images,
+        &app.settings.clamd,
+        storage,
+    );
+    let prepared = pipeline
+        .prepare(bytes::Bytes::from(png(640, 480)))
+        .await
+        .expect("clamd up")
+        .expect("accepted");
+    let mut ids = Vec::new();
+    for position in [3, 4] {
+        let mut tx = app.pool.begin().await.expect("tx");
+        ids.push(
+            comptoir_domain::product_images::attach(
+                &mut tx, *product, position, "import", &prepared,
+            )
+            .await
+            .expect("attached"),
+        );
+        tx.commit().await.expect("commit");
+    }
+    assert_eq!(ids[0], ids[1]);
+    let page: Value = app
+        .get(&format!("/v1/products/{product}"), None)
+        .await
+        .json()
+        .await
+        .expect("json");
+    let positions: Vec<i64> = page["images"]
+        .as_array()
+        .expect("images")
+        .iter()
+        .map(|image| image["position"].as_i64().expect("position"))
+        .collect();
+    assert_eq!(
+        positions,
+        [0, 4],
+        "the upload, then the attached picture once"
+    );
+}
