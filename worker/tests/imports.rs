@@ -134,11 +134,7 @@ async fn the_item_limit_stops_creation_with_a_row_error_and_a_dry_run_writes_not
     let app = TestApp::spawn(test_settings(&[("imports.batch_rows", json!(2))]).await).await;
     let _worker = spawn_worker(&app.settings, &["imports"]);
     let shop = app.shop().await;
-    sqlx::query("UPDATE shops SET item_limit = 3 WHERE id = $1")
-        .bind(shop.id)
-        .execute(&app.pool)
-        .await
-        .expect("limit");
+    app.set_item_limit(shop.id, 3).await;
     let rows: String = (1..=5).map(|n| format!("SKU-{n},Item {n},100\n")).collect();
     let csv = format!("sku,name,price\n{rows}");
 

@@ -92,12 +92,7 @@ async fn a_worker_killed_mid_import_is_replaced_and_nothing_is_duplicated() {
     let settings = test_settings(&[("imports.batch_rows", json!(100))]).await;
     let app = TestApp::spawn(settings.clone()).await;
     let shop = app.shop().await;
-    sqlx::query("UPDATE shops SET item_limit = $2 WHERE id = $1")
-        .bind(shop.id)
-        .bind(ROWS as i32)
-        .execute(&app.pool)
-        .await
-        .expect("limit");
+    app.set_item_limit(shop.id, ROWS).await;
     let rows: String = (0..ROWS)
         .map(|n| format!("SKU-{n:06},Item {n},{}\n", 100 + n))
         .collect();
