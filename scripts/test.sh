@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Runs the whole test suite against real services: PostgreSQL, Redis and an SMTP sink,
-# installed and started by services.sh when missing. Extra arguments go to the test runner.
+# Runs the whole test suite against real services: PostgreSQL, Redis, an SMTP sink and clamd
+# (with the EICAR test signature), installed and started by services.sh when missing. Extra
+# arguments go to the test runner.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
-"$ROOT/scripts/services.sh"
+"$ROOT/scripts/services.sh" --with-clamd
 
 # Leftovers of earlier runs: each test creates its own database and Redis namespace.
 psql -q -h 127.0.0.1 -U postgres -d postgres -At \

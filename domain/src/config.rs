@@ -10,6 +10,9 @@ use figment::Figment;
 use figment::providers::{Env, Format, Toml};
 use serde::Deserialize;
 
+mod media;
+pub use media::{ClamdSettings, ImageSettings};
+
 /// A string that never shows up in logs or `Debug` output.
 #[derive(Clone, Default, Deserialize, PartialEq, Eq)]
 #[serde(transparent)]
@@ -41,6 +44,8 @@ pub struct Settings {
     pub worker: WorkerSettings,
     pub smtp: SmtpSettings,
     pub storage: StorageSettings,
+    pub images: ImageSettings,
+    pub clamd: ClamdSettings,
     pub imports: ImportSettings,
 }
 
@@ -336,6 +341,7 @@ impl Settings {
                 reason: format!("queue `{queue}` has no [jobs.queues.{queue}] section"),
             });
         }
+        media::validate(&self.images, &self.clamd)?;
         if !self.smtp.from.contains('@') {
             return invalid("smtp.from", "must be a mailbox such as `Name <user@host>`");
         }

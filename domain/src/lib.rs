@@ -16,6 +16,7 @@ pub mod notifications;
 pub mod orders;
 pub mod pagination;
 pub mod pricing;
+pub mod product_images;
 pub mod products;
 pub mod promotions;
 pub mod sessions;

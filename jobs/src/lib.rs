@@ -4,6 +4,7 @@
 //! Redis carries only [`JobRef`]s; payload, status and attempts live in the Postgres ledger.
 
 pub mod email;
+pub mod images;
 pub mod imports;
 pub mod maintenance;
 pub mod notifications;
@@ -26,7 +27,8 @@ pub mod queues {
     pub const IMPORTS: &str = "imports";
     pub const MAINTENANCE: &str = "maintenance";
     pub const NOTIFICATIONS: &str = "notifications";
-    pub const ALL: &[&str] = &[EMAIL, IMPORTS, MAINTENANCE, NOTIFICATIONS];
+    pub const IMAGES: &str = "images";
+    pub const ALL: &[&str] = &[EMAIL, IMPORTS, MAINTENANCE, NOTIFICATIONS, IMAGES];
 }
 
 /// A job payload. `KIND` names the payload's schema and version (e.g. `email.send.v1`): a

@@ -5,6 +5,7 @@ use serde::de::DeserializeOwned;
 use comptoir_domain::ledger::ClaimedJob;
 use comptoir_jobs::Job;
 use comptoir_jobs::email::SendEmail;
+use comptoir_jobs::images::ProcessImage;
 use comptoir_jobs::imports::RunImport;
 use comptoir_jobs::maintenance::{Housekeeping, ShopExpirySweep};
 use comptoir_jobs::notifications::FanOutNotification;
@@ -12,6 +13,7 @@ use comptoir_jobs::shops::ShopSnapshot;
 
 use crate::email::Mailer;
 use crate::error::{JobError, JobResult, ResultExt};
+use crate::images::ImageProcessor;
 use crate::imports::Importer;
 use crate::maintenance::Housekeeper;
 use crate::notifications::NotificationFanOut;
@@ -25,6 +27,7 @@ pub struct Handlers {
     pub shop_sweeper: ShopSweeper,
     pub snapshotter: Snapshotter,
     pub notifier: NotificationFanOut,
+    pub images: ImageProcessor,
     pub importer: Importer,
 }
 
@@ -39,6 +42,7 @@ pub async fn run(handlers: &Handlers, job: &ClaimedJob) -> JobResult {
         ShopExpirySweep::KIND => handlers.shop_sweeper.run().await,
         ShopSnapshot::KIND => handlers.snapshotter.run(&decode(job)?).await,
         FanOutNotification::KIND => handlers.notifier.run(&decode(job)?).await,
+        ProcessImage::KIND => handlers.images.run(&decode(job)?).await,
         RunImport::KIND => handlers.importer.run(&decode(job)?).await,
         // A newer API may enqueue kinds this (older) worker does not know yet during a rolling
         // deploy: retry, so an upgraded worker runs it.

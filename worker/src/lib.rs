@@ -6,6 +6,7 @@
 mod dispatch;
 pub mod email;
 mod error;
+pub mod images;
 mod imports;
 mod maintenance;
 pub mod notifications;

@@ -21,6 +21,7 @@ use comptoir_jobs::{Producer, RedisTransport, Relay, queues};
 
 use crate::dispatch::Handlers;
 use crate::email::Mailer;
+use crate::images::{ImagePipeline, ImageProcessor};
 use crate::imports::Importer;
 use crate::maintenance::Housekeeper;
 use crate::notifications::{self, NotificationFanOut};
@@ -130,6 +131,15 @@ impl WorkerProcess {
                     pool: pool.clone(),
                     producer: producer.clone(),
                     page_size: notifications::PAGE_SIZE,
+                },
+                images: ImageProcessor {
+                    pool: pool.clone(),
+                    storage: storage.clone(),
+                    pipeline: ImagePipeline::new(
+                        &settings.images,
+                        &settings.clamd,
+                        storage.clone(),
+                    ),
                 },
             },
         });

@@ -12,6 +12,7 @@ use comptoir_domain::shops;
 
 use crate::auth::MaybeUser;
 use crate::error::{ApiError, ApiResult};
+use crate::routes::product_images::{ProductWithImages, with_images};
 use crate::routes::users::page_of;
 use crate::state::AppState;
 
@@ -42,11 +43,12 @@ fn non_blank(value: Option<String>) -> Option<String> {
 /// Published products of active shops. `total` counts matches up to 10 000 (a total of 10 000
 /// means "10 000 or more").
 #[utoipa::path(get, path = "/v1/products", tag = "catalogue", params(CatalogueQuery), responses(
-    (status = 200, description = "a page of products: {items, page, per_page, total}"), (status = 422, body = crate::error::Problem)))]
+    (status = 200, description = "a page of products with their ready images: {items, page, per_page, total}"),
+    (status = 422, body = crate::error::Problem)))]
 pub async fn list(
     state: web::Data<AppState>,
     query: web::Query<CatalogueQuery>,
-) -> ApiResult<web::Json<Page<ProductView>>> {
+) -> ApiResult<web::Json<Page<ProductWithImages>>> {
     let query = query.into_inner();
     if let (Some(min), Some(max)) = (query.min_price, query.max_price)
         && min > max
@@ -69,8 +71,9 @@ pub async fn list(
         page_of(query.page, query.per_page),
     )
     .await?;
+    let products = page.items.into_iter().map(ProductView::from).collect();
     Ok(web::Json(Page::new(
-        page.items.into_iter().map(ProductView::from).collect(),
+        with_images(&state, products, false).await?,
         PageRequest {
             page: page.page,
             per_page: page.per_page,
@@ -80,14 +83,15 @@ pub async fn list(
 }
 
 /// A product page. Unpublished products and products of inactive shops are visible only to
-/// the shop's owner and admins; deleted products to nobody.
+/// the shop's owner and admins; deleted products to nobody. The owner and admins also see the
+/// images still pending or rejected (with the reason).
 #[utoipa::path(get, path = "/v1/products/{id}", tag = "catalogue", params(("id" = Uuid, Path)), responses(
-    (status = 200, body = ProductView), (status = 404, body = crate::error::Problem)))]
+    (status = 200, body = ProductWithImages), (status = 404, body = crate::error::Problem)))]
 pub async fn get(
     state: web::Data<AppState>,
     caller: MaybeUser,
     id: web::Path<Uuid>,
-) -> ApiResult<web::Json<ProductView>> {
+) -> ApiResult<web::Json<ProductWithImages>> {
     let product = products::find(&state.pool, *id)
         .await?
         .filter(|p| p.deleted_at.is_none())
@@ -96,11 +100,13 @@ pub async fn get(
         .await?
         .ok_or(ApiError::NotFound)?;
     let public = product.published && shop.status == "active";
-    if !(public || caller.is_admin() || caller.id() == Some(shop.owner_id)) {
+    let manager = caller.is_admin() || caller.id() == Some(shop.owner_id);
+    if !(public || manager) {
         return Err(ApiError::NotFound);
     }
     if public {
         state.views.record(product.id);
     }
-    Ok(web::Json(product.into()))
+    let mut products = with_images(&state, vec![product.into()], manager).await?;
+    products.pop().map(web::Json).ok_or(ApiError::NotFound)
 }

@@ -6,8 +6,8 @@ use utoipa::OpenApi;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 
 use super::{
-    action_logs, auth, catalogue, categories, health, imports, jobs, notifications, orders,
-    products, promotions, shop_skip, shops, users,
+    action_logs, auth, catalogue, categories, health, imports, jobs, media, notifications, orders,
+    product_images, products, promotions, shop_skip, shops, users,
 };
 
 #[derive(OpenApi)]
@@ -22,6 +22,7 @@ use super::{
         shops::create, shops::list, shops::get, shops::update, shops::set_duration, shop_skip::skip,
         categories::tree, categories::create,
         catalogue::list, catalogue::get, products::create, products::update, products::delete,
+        product_images::upload, product_images::get, media::get,
         imports::bulk, imports::get, imports::errors,
         notifications::create, notifications::get_batch, notifications::list, notifications::update,
         orders::place::create, orders::list, orders::get, orders::update,

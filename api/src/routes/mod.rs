@@ -8,8 +8,10 @@ mod docs;
 pub mod health;
 pub mod imports;
 pub mod jobs;
+pub mod media;
 pub mod notifications;
 pub mod orders;
+pub mod product_images;
 pub mod products;
 pub mod promotions;
 pub mod shop_skip;
@@ -72,6 +74,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(web::patch().to(products::update))
                 .route(web::delete().to(products::delete)),
         )
+        .service(resource("/v1/products/{id}/images").route(web::post().to(product_images::upload)))
+        .service(
+            resource("/v1/products/{id}/images/{image_id}")
+                .route(web::get().to(product_images::get)),
+        )
+        .service(resource("/v1/media/{key:.+}").route(web::get().to(media::get)))
         .service(
             resource("/v1/notifications")
                 .route(web::get().to(notifications::list))

@@ -135,7 +135,7 @@ fn sku_taken(err: StoreError) -> ApiError {
 }
 
 /// Product writes are for sellers and admins (403 for others).
-fn seller_or_admin(caller: &AuthUser) -> ApiResult<()> {
+pub(crate) fn seller_or_admin(caller: &AuthUser) -> ApiResult<()> {
     if caller.role == Role::Seller || caller.role.is_admin() {
         Ok(())
     } else {
@@ -230,7 +230,7 @@ pub async fn create(
 }
 
 /// Checks that the caller may manage the (live) product, locking its shop; 404 otherwise.
-async fn managed_product(
+pub(crate) async fn managed_product(
     tx: &mut sqlx::PgConnection,
     caller: &AuthUser,
     id: Uuid,

@@ -3,6 +3,7 @@
 
 #![allow(dead_code)] // each test binary uses a different subset
 
+pub mod images;
 pub mod imports;
 
 use std::net::TcpListener as StdListener;
