@@ -111,7 +111,11 @@ async fn vips(paths: &[PathBuf], parallel: usize, widths: &[u32], out: &Path) ->
     for path in paths {
         for width in widths {
             for (format, options) in [("webp", "[Q=80,strip]"), ("jpg", "[Q=82,strip]")] {
-                jobs.push((path.clone(), *width, format!("%s-{width}.{format}{options}")));
+                jobs.push((
+                    path.clone(),
+                    *width,
+                    format!("%s-{width}.{format}{options}"),
+                ));
             }
         }
     }
@@ -127,7 +131,11 @@ async fn vips(paths: &[PathBuf], parallel: usize, widths: &[u32], out: &Path) ->
                 .status()
                 .await
                 .expect("vipsthumbnail runs");
-            assert!(status.success(), "vipsthumbnail failed on {}", path.display());
+            assert!(
+                status.success(),
+                "vipsthumbnail failed on {}",
+                path.display()
+            );
         })
         .buffer_unordered(parallel)
         .collect::<Vec<()>>()
@@ -149,7 +157,12 @@ async fn main() {
     let settings = settings(&work.path().join("storage"));
 
     let (variants, seconds) = ours(&paths, parallel, &settings).await;
-    report("comptoir (clamd + decode + resize)", variants, seconds, count);
+    report(
+        "comptoir (clamd + decode + resize)",
+        variants,
+        seconds,
+        count,
+    );
     let scanning = clamd_only(&paths, &settings).await;
     println!(
         "  of which clamd scans, one at a time: {:.1} ms/photo",
@@ -161,11 +174,18 @@ async fn main() {
         .output()
         .is_ok_and(|output| output.status.success());
     if !has_vips {
-        println!("vipsthumbnail not found: `apt-get install -y libvips-tools` to compare with libvips");
+        println!(
+            "vipsthumbnail not found: `apt-get install -y libvips-tools` to compare with libvips"
+        );
         return;
     }
     let out = work.path().join("vips");
     std::fs::create_dir_all(&out).expect("vips output");
     let (variants, seconds) = vips(&paths, parallel, &settings.images.variant_widths, &out).await;
-    report("vipsthumbnail (one run per variant)", variants, seconds, count);
+    report(
+        "vipsthumbnail (one run per variant)",
+        variants,
+        seconds,
+        count,
+    );
 }

@@ -92,6 +92,7 @@ impl WorkerProcess {
         let transport = RedisTransport::new(&settings.redis).context("redis.url")?;
         let producer = Producer::new(settings);
         let storage = Storage::from_settings(&settings.storage).context("storage")?;
+        let pipeline = ImagePipeline::new(&settings.images, &settings.clamd, storage.clone());
         let upkeep = CancellationToken::new();
         let mut tasks = self.spawn_upkeep(&pool, &transport, &producer, &upkeep);
 
@@ -126,6 +127,7 @@ impl WorkerProcess {
                     pool: pool.clone(),
                     storage: storage.clone(),
                     settings: settings.imports.clone(),
+                    pipeline: pipeline.clone(),
                 },
                 notifier: NotificationFanOut {
                     pool: pool.clone(),
@@ -135,11 +137,7 @@ impl WorkerProcess {
                 images: ImageProcessor {
                     pool: pool.clone(),
                     storage: storage.clone(),
-                    pipeline: ImagePipeline::new(
-                        &settings.images,
-                        &settings.clamd,
-                        storage.clone(),
-                    ),
+                    pipeline,
                 },
             },
         });
