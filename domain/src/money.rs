@@ -35,6 +35,34 @@ impl Money {
     }
 }
 
+/// Digits after the decimal point of a currency (ISO 4217 minor unit).
+pub fn minor_unit_digits(currency: &str) -> u32 {
+    match currency {
+        "BIF" | "CLP" | "DJF" | "GNF" | "ISK" | "JPY" | "KMF" | "KRW" | "PYG" | "RWF" | "UGX"
+        | "VND" | "VUV" | "XAF" | "XOF" | "XPF" => 0,
+        "BHD" | "IQD" | "JOD" | "KWD" | "LYD" | "OMR" | "TND" => 3,
+        _ => 2,
+    }
+}
+
+/// `12500 XOF` → "12500 XOF", `1999 EUR` → "19.99 EUR".
+pub fn format_money(amount: i64, currency: &str) -> String {
+    let digits = minor_unit_digits(currency);
+    if digits == 0 {
+        return format!("{amount} {currency}");
+    }
+    let scale = 10_i64.pow(digits);
+    let sign = if amount < 0 { "-" } else { "" };
+    let (units, minor) = (
+        amount.unsigned_abs() / scale.unsigned_abs(),
+        amount.unsigned_abs() % scale.unsigned_abs(),
+    );
+    format!(
+        "{sign}{units}.{minor:0width$} {currency}",
+        width = digits as usize
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,6 +8,7 @@ pub mod maintenance;
 pub mod notifications;
 mod producer;
 mod relay;
+pub mod reports;
 pub mod shops;
 mod transport;
 
@@ -24,7 +25,8 @@ pub mod queues {
     pub const EMAIL: &str = "email";
     pub const MAINTENANCE: &str = "maintenance";
     pub const NOTIFICATIONS: &str = "notifications";
-    pub const ALL: &[&str] = &[EMAIL, MAINTENANCE, NOTIFICATIONS];
+    pub const REPORTS: &str = "reports";
+    pub const ALL: &[&str] = &[EMAIL, MAINTENANCE, NOTIFICATIONS, REPORTS];
 }
 
 /// A job payload. `KIND` names the payload's schema and version (e.g. `email.send.v1`): a

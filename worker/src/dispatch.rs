@@ -7,12 +7,15 @@ use comptoir_jobs::Job;
 use comptoir_jobs::email::SendEmail;
 use comptoir_jobs::maintenance::{Housekeeping, ShopExpirySweep};
 use comptoir_jobs::notifications::FanOutNotification;
+use comptoir_jobs::reports::{GenerateReport, PurgeReports};
 use comptoir_jobs::shops::ShopSnapshot;
 
 use crate::email::Mailer;
 use crate::error::{JobError, JobResult, ResultExt};
 use crate::maintenance::Housekeeper;
 use crate::notifications::NotificationFanOut;
+use crate::reports::ReportGenerator;
+use crate::reports::purge::ReportPurger;
 use crate::shops::ShopSweeper;
 use crate::snapshots::Snapshotter;
 
@@ -23,6 +26,8 @@ pub struct Handlers {
     pub shop_sweeper: ShopSweeper,
     pub snapshotter: Snapshotter,
     pub notifier: NotificationFanOut,
+    pub reporter: ReportGenerator,
+    pub report_purger: ReportPurger,
 }
 
 fn decode<J: Job + DeserializeOwned>(job: &ClaimedJob) -> Result<J, JobError> {
@@ -36,6 +41,11 @@ pub async fn run(handlers: &Handlers, job: &ClaimedJob) -> JobResult {
         ShopExpirySweep::KIND => handlers.shop_sweeper.run().await,
         ShopSnapshot::KIND => handlers.snapshotter.run(&decode(job)?).await,
         FanOutNotification::KIND => handlers.notifier.run(&decode(job)?).await,
+        GenerateReport::KIND => {
+            let last_attempt = job.attempts >= job.max_attempts;
+            handlers.reporter.run(&decode(job)?, last_attempt).await
+        }
+        PurgeReports::KIND => handlers.report_purger.run().await,
         // A newer API may enqueue kinds this (older) worker does not know yet during a rolling
         // deploy: retry, so an upgraded worker runs it.
         other => Err(JobError::Transient(anyhow::anyhow!(

@@ -9,6 +9,7 @@ mod error;
 mod maintenance;
 pub mod notifications;
 mod process;
+pub mod reports;
 pub mod retry;
 mod runner;
 mod scheduler;
