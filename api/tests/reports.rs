@@ -24,19 +24,35 @@ async fn storage_app() -> TestApp {
 async fn a_report_request_is_queued_with_its_location() {
     let app = storage_app().await;
     let (_, admin) = app.user_with_role(Role::Maintainer).await;
-    let response = app.post("/v1/reports", Some(&admin), body("orders_detail", "xlsx")).await;
+    let response = app
+        .post("/v1/reports", Some(&admin), body("orders_detail", "xlsx"))
+        .await;
     assert_eq!(response.status(), 202);
-    let location = response.headers()["location"].to_str().expect("ascii").to_owned();
+    let location = response.headers()["location"]
+        .to_str()
+        .expect("ascii")
+        .to_owned();
     let report: Value = response.json().await.expect("json");
-    assert_eq!(location, format!("/v1/reports/{}", report["id"].as_str().expect("id")));
-    assert_eq!((report["status"].as_str(), report["progress"].as_i64()), (Some("queued"), Some(0)));
+    assert_eq!(
+        location,
+        format!("/v1/reports/{}", report["id"].as_str().expect("id"))
+    );
+    assert_eq!(
+        (report["status"].as_str(), report["progress"].as_i64()),
+        (Some("queued"), Some(0))
+    );
     assert!(report["download_url"].is_null());
     let kind: String = sqlx::query_scalar("SELECT kind FROM jobs WHERE queue = 'reports'")
         .fetch_one(&app.pool)
         .await
         .expect("one job");
     assert_eq!(kind, "reports.generate.v1");
-    let polled: Value = app.get(&location, Some(&admin)).await.json().await.expect("json");
+    let polled: Value = app
+        .get(&location, Some(&admin))
+        .await
+        .json()
+        .await
+        .expect("json");
     assert_eq!(polled["id"], report["id"]);
 }
 
@@ -57,7 +73,12 @@ async fn bad_requests_get_field_errors_and_clients_are_refused() {
     }
     let mut reversed = body("payments", "csv");
     reversed["date_from"] = json!("2026-04-01");
-    let problem = assert_problem(app.post("/v1/reports", Some(&admin), reversed).await, 422, "validation_failed").await;
+    let problem = assert_problem(
+        app.post("/v1/reports", Some(&admin), reversed).await,
+        422,
+        "validation_failed",
+    )
+    .await;
     assert!(problem["errors"]["date_to"].is_array(), "{problem}");
     for (filters, field) in [
         (json!({"status": "shipped"}), "filters.status"),
@@ -66,15 +87,36 @@ async fn bad_requests_get_field_errors_and_clients_are_refused() {
     ] {
         let mut request = body("payments", "csv");
         request["filters"] = filters;
-        let problem = assert_problem(app.post("/v1/reports", Some(&admin), request).await, 422, "validation_failed").await;
+        let problem = assert_problem(
+            app.post("/v1/reports", Some(&admin), request).await,
+            422,
+            "validation_failed",
+        )
+        .await;
         assert!(problem["errors"][field].is_array(), "{field}: {problem}");
     }
     let mut unknown_shop = body("payments", "csv");
     unknown_shop["filters"] = json!({"shop_id": Uuid::now_v7()});
-    assert_problem(app.post("/v1/reports", Some(&admin), unknown_shop).await, 404, "not_found").await;
+    assert_problem(
+        app.post("/v1/reports", Some(&admin), unknown_shop).await,
+        404,
+        "not_found",
+    )
+    .await;
     let (_, client) = app.user_with_role(Role::Client).await;
-    assert_problem(app.post("/v1/reports", Some(&client), body("payments", "csv")).await, 403, "forbidden").await;
-    assert_problem(app.get("/v1/reports", Some(&client)).await, 403, "forbidden").await;
+    assert_problem(
+        app.post("/v1/reports", Some(&client), body("payments", "csv"))
+            .await,
+        403,
+        "forbidden",
+    )
+    .await;
+    assert_problem(
+        app.get("/v1/reports", Some(&client)).await,
+        403,
+        "forbidden",
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -106,7 +148,9 @@ async fn an_idempotency_key_replays_the_first_report() {
 
 /// A report as the worker leaves it: file stored, row succeeded. Returns its id.
 async fn finished_report(app: &TestApp, token: &str, content: &[u8]) -> Uuid {
-    let response = app.post("/v1/reports", Some(token), body("payments", "csv")).await;
+    let response = app
+        .post("/v1/reports", Some(token), body("payments", "csv"))
+        .await;
     let id: Uuid = response.json::<Value>().await.expect("json")["id"]
         .as_str()
         .and_then(|id| id.parse().ok())
@@ -141,16 +185,32 @@ async fn a_signed_link_downloads_the_file_until_it_expires_and_cannot_be_forged(
     let (_, seller) = app.user_with_role(Role::Seller).await;
     let content = b"Payment,Status\r\np1,succeeded\r\n";
     let id = finished_report(&app, &admin, content).await;
-    let view: Value = app.get(&format!("/v1/reports/{id}"), Some(&admin)).await.json().await.expect("json");
+    let view: Value = app
+        .get(&format!("/v1/reports/{id}"), Some(&admin))
+        .await
+        .json()
+        .await
+        .expect("json");
     assert_eq!(view["status"], "succeeded");
     let url = view["download_url"].as_str().expect("a link").to_owned();
     assert!(view["expires_at"].is_string());
-    assert_problem(app.get(&format!("/v1/reports/{id}"), Some(&seller)).await, 404, "not_found").await;
+    assert_problem(
+        app.get(&format!("/v1/reports/{id}"), Some(&seller)).await,
+        404,
+        "not_found",
+    )
+    .await;
 
     let response = app.get(path_of(&url), None).await;
     assert_eq!(response.status(), 200);
-    assert_eq!(response.headers()["content-type"], "text/csv; charset=utf-8");
-    assert_eq!(response.headers()["content-disposition"], "attachment; filename=\"payments.csv\"");
+    assert_eq!(
+        response.headers()["content-type"],
+        "text/csv; charset=utf-8"
+    );
+    assert_eq!(
+        response.headers()["content-disposition"],
+        "attachment; filename=\"payments.csv\""
+    );
     assert_eq!(response.bytes().await.expect("body").as_ref(), content);
 
     let token = url.split("token=").nth(1).expect("token").to_owned();
@@ -167,10 +227,16 @@ async fn a_signed_link_downloads_the_file_until_it_expires_and_cannot_be_forged(
     }
     let secret = &app.settings.reports.signing_secret;
     let expired = report_links::sign(secret, id, admin_id, Utc::now() - Duration::seconds(1));
-    let response = app.get(&format!("/v1/reports/{id}/download?token={expired}"), None).await;
+    let response = app
+        .get(&format!("/v1/reports/{id}/download?token={expired}"), None)
+        .await;
     assert_problem(response, 403, "download_link_expired").await;
 
     // A purged report's link leads nowhere.
-    sqlx::query("DELETE FROM reports WHERE id = $1").bind(id).execute(&app.pool).await.expect("purged");
+    sqlx::query("DELETE FROM reports WHERE id = $1")
+        .bind(id)
+        .execute(&app.pool)
+        .await
+        .expect("purged");
     assert_problem(app.get(path_of(&url), None).await, 404, "not_found").await;
 }

@@ -258,9 +258,11 @@ impl Settings {
                 "must be at least reports.link_ttl_secs (> 0)",
             );
         }
-        if reports.purge_interval_secs == 0 || reports.max_rows == 0 || reports.pdf_max_rows == 0
-        {
-            return invalid("reports.max_rows", "report limits and intervals must be > 0");
+        if reports.purge_interval_secs == 0 || reports.max_rows == 0 || reports.pdf_max_rows == 0 {
+            return invalid(
+                "reports.max_rows",
+                "report limits and intervals must be > 0",
+            );
         }
         if !self.database.url.expose().starts_with("postgres") {
             return invalid("database.url", "must be a postgres:// URL");
@@ -365,10 +367,12 @@ mod tests {
 
     #[test]
     fn report_links_need_a_long_secret_and_a_retention_covering_them() {
-        let short = Settings::figment().merge(Serialized::default("reports.signing_secret", "short"));
+        let short =
+            Settings::figment().merge(Serialized::default("reports.signing_secret", "short"));
         let err = Settings::from_figment(short).expect_err("short secret refused");
         assert!(err.to_string().contains("reports.signing_secret"), "{err}");
-        let retention = Settings::figment().merge(Serialized::default("reports.retention_secs", 60));
+        let retention =
+            Settings::figment().merge(Serialized::default("reports.retention_secs", 60));
         let err = Settings::from_figment(retention).expect_err("links outlive files");
         assert!(err.to_string().contains("reports.retention_secs"), "{err}");
     }

@@ -32,9 +32,16 @@ fn mac(secret: &Secret, report_id: Uuid, requester: Uuid, expires: i64) -> HmacS
 }
 
 /// A token for `report_id`, valid for `requester`'s report until `expires_at`.
-pub fn sign(secret: &Secret, report_id: Uuid, requester: Uuid, expires_at: DateTime<Utc>) -> String {
+pub fn sign(
+    secret: &Secret,
+    report_id: Uuid,
+    requester: Uuid,
+    expires_at: DateTime<Utc>,
+) -> String {
     let expires = expires_at.timestamp();
-    let signature = mac(secret, report_id, requester, expires).finalize().into_bytes();
+    let signature = mac(secret, report_id, requester, expires)
+        .finalize()
+        .into_bytes();
     format!(
         "{expires}.{}.{}",
         requester.simple(),
@@ -60,7 +67,10 @@ pub fn issue(
         return None;
     }
     let token = sign(secret, report.id, report.requested_by, expires);
-    Some((format!("/v1/reports/{}/download?token={token}", report.id), expires))
+    Some((
+        format!("/v1/reports/{}/download?token={token}", report.id),
+        expires,
+    ))
 }
 
 /// The requester the token was issued to, if it is genuine for `report_id` and not expired.
@@ -128,7 +138,11 @@ mod tests {
         let later: i64 = expires.parse::<i64>().expect("number") + 86_400;
         for forged in [
             format!("{later}.{rest}"),
-            format!("{expires}.{}.{}", Uuid::now_v7().simple(), rest.split_once('.').expect("sig").1),
+            format!(
+                "{expires}.{}.{}",
+                Uuid::now_v7().simple(),
+                rest.split_once('.').expect("sig").1
+            ),
             format!("{token}x"),
             "garbage".to_owned(),
             String::new(),

@@ -83,7 +83,9 @@ impl ReportFormat {
     }
 
     pub fn parse(value: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|format| format.as_str() == value)
+        Self::ALL
+            .into_iter()
+            .find(|format| format.as_str() == value)
     }
 
     pub fn content_type(self) -> &'static str {

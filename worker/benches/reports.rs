@@ -128,26 +128,45 @@ async fn main() {
     db::migrate(&pool).await.expect("migrations");
     let started = Instant::now();
     seed(&pool, lines).await;
-    println!("seeded {lines} order lines in {:.1} s", started.elapsed().as_secs_f64());
+    println!(
+        "seeded {lines} order lines in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
 
     let first = NaiveDate::parse_from_str(FIRST_DAY, "%Y-%m-%d").expect("date");
     let last_day = first + chrono::Days::new((lines / LINES_PER_DAY) as u64 + 1);
     let pdf_last = first + chrono::Days::new(pdf_days as u64 - 1);
     let env = [
         ("COMPTOIR_ENV", "test".to_owned()),
-        ("COMPTOIR_CONFIG_DIR", concat!(env!("CARGO_MANIFEST_DIR"), "/../config").to_owned()),
-        ("COMPTOIR__DATABASE__URL", settings.database.url.expose().to_owned()),
+        (
+            "COMPTOIR_CONFIG_DIR",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/../config").to_owned(),
+        ),
+        (
+            "COMPTOIR__DATABASE__URL",
+            settings.database.url.expose().to_owned(),
+        ),
         ("COMPTOIR__STORAGE__ROOT", storage.display().to_string()),
         ("COMPTOIR__REPORTS__MAX_ROWS", (lines + 1).to_string()),
         ("RUST_LOG", "warn".to_owned()),
     ];
-    let (_, requester) = sqlx::query_as::<_, (i64, Uuid)>("SELECT 0::bigint, id FROM users WHERE role = 'client'")
-        .fetch_one(&pool)
-        .await
-        .expect("a user");
+    let (_, requester) =
+        sqlx::query_as::<_, (i64, Uuid)>("SELECT 0::bigint, id FROM users WHERE role = 'client'")
+            .fetch_one(&pool)
+            .await
+            .expect("a user");
     let mut csv_file = None;
-    for format in [ReportFormat::Csv, ReportFormat::Json, ReportFormat::Xlsx, ReportFormat::Pdf] {
-        let date_to = if format == ReportFormat::Pdf { pdf_last } else { last_day };
+    for format in [
+        ReportFormat::Csv,
+        ReportFormat::Json,
+        ReportFormat::Xlsx,
+        ReportFormat::Pdf,
+    ] {
+        let date_to = if format == ReportFormat::Pdf {
+            pdf_last
+        } else {
+            last_day
+        };
         let mut tx = pool.begin().await.expect("tx");
         let report = reports::insert(
             &mut tx,
@@ -164,14 +183,22 @@ async fn main() {
         .await
         .expect("report row");
         tx.commit().await.expect("commit");
-        let mut command = timed(std::env::current_exe().expect("exe").to_str().expect("utf-8"));
-        command.envs(env.iter().map(|(k, v)| (*k, v.as_str()))).env(CHILD, report.id.to_string());
+        let mut command = timed(
+            std::env::current_exe()
+                .expect("exe")
+                .to_str()
+                .expect("utf-8"),
+        );
+        command
+            .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+            .env(CHILD, report.id.to_string());
         let measured = measure(&mut command);
-        let (rows, key): (i64, String) = sqlx::query_as("SELECT row_count, file_key FROM reports WHERE id = $1")
-            .bind(report.id)
-            .fetch_one(&pool)
-            .await
-            .expect("finished report");
+        let (rows, key): (i64, String) =
+            sqlx::query_as("SELECT row_count, file_key FROM reports WHERE id = $1")
+                .bind(report.id)
+                .fetch_one(&pool)
+                .await
+                .expect("finished report");
         report_line(&format!("comptoir {}", format.as_str()), rows, measured);
         if format == ReportFormat::Csv {
             csv_file = Some(storage.join(key));
@@ -180,7 +207,14 @@ async fn main() {
 
     // The floor: Postgres itself writing the same query's rows as CSV.
     // \copy takes no parameters: the same statement with them written in.
-    let literals = [format!("'{first}'"), format!("'{last_day}'"), "NULL".into(), "NULL".into(), "NULL".into(), "NULL".into()];
+    let literals = [
+        format!("'{first}'"),
+        format!("'{last_day}'"),
+        "NULL".into(),
+        "NULL".into(),
+        "NULL".into(),
+        "NULL".into(),
+    ];
     let mut sql = spec(ReportType::OrdersDetail).sql().to_owned();
     for (index, literal) in literals.iter().enumerate() {
         sql = sql.replace(&format!("${}", index + 1), literal);

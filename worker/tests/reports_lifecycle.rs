@@ -30,7 +30,14 @@ async fn a_sellers_report_holds_only_their_shops_rows_and_the_link_is_emailed() 
     let rows: Vec<Value> = serde_json::from_slice(&bytes).expect("json");
     assert_eq!(rows.len(), 4, "shop A's four lines only");
     assert!(rows.iter().all(|row| row["shop"] == "Chez Awa"));
-    let (_, _, bytes) = generate(&app, &market.seller, "payments", "json", json!({"status": "succeeded"})).await;
+    let (_, _, bytes) = generate(
+        &app,
+        &market.seller,
+        "payments",
+        "json",
+        json!({"status": "succeeded"}),
+    )
+    .await;
     let rows: Vec<Value> = serde_json::from_slice(&bytes).expect("json");
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0]["provider_ref"], "pi_1");
@@ -46,8 +53,17 @@ async fn a_sellers_report_holds_only_their_shops_rows_and_the_link_is_emailed() 
         .await;
     comptoir_testkit::assert_problem(response, 404, "not_found").await;
     // Nor someone else's report.
-    let id = request(&app, &market.seller, "sales_summary", "csv", json!({"shop_id": market.shop_a})).await;
-    let response = app.get(&format!("/v1/reports/{id}"), Some(&market.other_seller)).await;
+    let id = request(
+        &app,
+        &market.seller,
+        "sales_summary",
+        "csv",
+        json!({"shop_id": market.shop_a}),
+    )
+    .await;
+    let response = app
+        .get(&format!("/v1/reports/{id}"), Some(&market.other_seller))
+        .await;
     comptoir_testkit::assert_problem(response, 404, "not_found").await;
     let view = finished(&app, &market.seller, &id).await;
     assert_eq!(view["row_count"], 1);
@@ -66,19 +82,41 @@ async fn a_sellers_report_holds_only_their_shops_rows_and_the_link_is_emailed() 
     let response = app.get(&path_of(url), None).await;
     assert_eq!(response.status(), 200);
     let csv = response.text().await.expect("text");
-    assert!(csv.starts_with("Day,Currency,Orders,Revenue,Average basket\r\n"), "{csv}");
+    assert!(
+        csv.starts_with("Day,Currency,Orders,Revenue,Average basket\r\n"),
+        "{csv}"
+    );
 
-    let listed: Value = app.get("/v1/reports", Some(&market.seller)).await.json().await.expect("json");
+    let listed: Value = app
+        .get("/v1/reports", Some(&market.seller))
+        .await
+        .json()
+        .await
+        .expect("json");
     assert_eq!(listed["total"], 3);
-    let listed: Value = app.get("/v1/reports", Some(&market.other_seller)).await.json().await.expect("json");
+    let listed: Value = app
+        .get("/v1/reports", Some(&market.other_seller))
+        .await
+        .json()
+        .await
+        .expect("json");
     assert_eq!(listed["total"], 0);
-    let listed: Value = app.get("/v1/reports", Some(&market.admin)).await.json().await.expect("json");
+    let listed: Value = app
+        .get("/v1/reports", Some(&market.admin))
+        .await
+        .json()
+        .await
+        .expect("json");
     assert_eq!(listed["total"], 3, "admins see every report");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_report_over_the_row_cap_fails_with_a_reason() {
-    let settings = test_settings(&[("storage.root", json!(storage_dir())), ("reports.max_rows", json!(3))]).await;
+    let settings = test_settings(&[
+        ("storage.root", json!(storage_dir())),
+        ("reports.max_rows", json!(3)),
+    ])
+    .await;
     let app = TestApp::spawn(settings.clone()).await;
     let market = market(&app).await;
     let _worker = spawn_worker(&settings, &["reports"]);
@@ -93,14 +131,21 @@ async fn a_report_over_the_row_cap_fails_with_a_reason() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn expired_reports_and_their_files_are_purged_by_the_schedule() {
     let storage = storage_dir();
-    let settings = test_settings(&[("storage.root", json!(storage)), ("reports.purge_interval_secs", json!(1))]).await;
+    let settings = test_settings(&[
+        ("storage.root", json!(storage)),
+        ("reports.purge_interval_secs", json!(1)),
+    ])
+    .await;
     let app = TestApp::spawn(settings.clone()).await;
     let market = market(&app).await;
     let _worker = spawn_worker(&settings, &["reports"]);
     let old = request(&app, &market.admin, "payments", "csv", json!({})).await;
     let kept = request(&app, &market.admin, "payments", "json", json!({})).await;
     for id in [&old, &kept] {
-        assert_eq!(finished(&app, &market.admin, id).await["status"], "succeeded");
+        assert_eq!(
+            finished(&app, &market.admin, id).await["status"],
+            "succeeded"
+        );
     }
     let file = storage.join(format!("reports/{old}/payments_2026-03-01_2026-03-31.csv"));
     assert!(file.exists());
@@ -110,11 +155,15 @@ async fn expired_reports_and_their_files_are_purged_by_the_schedule() {
         .await
         .expect("expire");
     wait_until("the expired report to be purged", WAIT, || async {
-        let response = app.get(&format!("/v1/reports/{old}"), Some(&market.admin)).await;
+        let response = app
+            .get(&format!("/v1/reports/{old}"), Some(&market.admin))
+            .await;
         (response.status() == 404).then_some(())
     })
     .await;
     assert!(!file.exists(), "the file is deleted with its report");
-    let response = app.get(&format!("/v1/reports/{kept}"), Some(&market.admin)).await;
+    let response = app
+        .get(&format!("/v1/reports/{kept}"), Some(&market.admin))
+        .await;
     assert_eq!(response.status(), 200, "a report still in retention stays");
 }

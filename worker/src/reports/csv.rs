@@ -40,7 +40,11 @@ impl ReportWriter for CsvWriter {
 
     fn finish(self: Box<Self>, _totals: &Totals) -> anyhow::Result<()> {
         // Data only: a totals line would be read back as one more row.
-        self.out.into_inner().map_err(|err| err.into_error())?.into_inner()?.sync_all()?;
+        self.out
+            .into_inner()
+            .map_err(|err| err.into_error())?
+            .into_inner()?
+            .sync_all()?;
         Ok(())
     }
 }

@@ -57,7 +57,10 @@ impl ReportWriter for JsonWriter {
 
     fn finish(mut self: Box<Self>, _totals: &Totals) -> anyhow::Result<()> {
         self.out.write_all(b"\n]\n")?;
-        self.out.into_inner().map_err(|err| err.into_error())?.sync_all()?;
+        self.out
+            .into_inner()
+            .map_err(|err| err.into_error())?
+            .sync_all()?;
         Ok(())
     }
 }

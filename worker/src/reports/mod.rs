@@ -70,7 +70,10 @@ impl ReportGenerator {
     }
 
     async fn generate(&self, job: &GenerateReport) -> JobResult {
-        let Some(report) = reports::start(&self.pool, job.report_id).await.transient()? else {
+        let Some(report) = reports::start(&self.pool, job.report_id)
+            .await
+            .transient()?
+        else {
             tracing::info!(report_id = %job.report_id, "report gone or already finished");
             return Ok(());
         };
@@ -105,12 +108,11 @@ impl ReportGenerator {
             params: &params,
             format,
             path: local.path(),
-            meta,
             font: &self.settings.pdf_font_path,
             expected: u64::try_from(total).unwrap_or(0),
             cap,
         };
-        let rows = pipeline::write(job).await?;
+        let rows = pipeline::write(job, meta).await?;
         let name = format!(
             "{}_{}_{}.{}",
             kind.as_str(),
@@ -159,7 +161,10 @@ impl ReportGenerator {
         ) else {
             return Ok(());
         };
-        let title = report.kind().map_or("Report", |kind| kind.title()).to_owned();
+        let title = report
+            .kind()
+            .map_or("Report", |kind| kind.title())
+            .to_owned();
         let email = SendEmail {
             to,
             dedupe_key: format!("report-ready:{}", report.id),

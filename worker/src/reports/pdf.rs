@@ -26,7 +26,7 @@ const FONT_SIZE: f32 = 7.5;
 const TABLE_TOP: f32 = PAGE_HEIGHT - MARGIN - 22.0;
 const TABLE_BOTTOM: f32 = MARGIN + 8.0;
 /// Average Helvetica glyph width in ems: enough to fit and right-align cells.
-const AVERAGE_EM: f32 = 0.55;
+const AVERAGE_EM: f32 = 0.5;
 
 pub struct PdfWriter {
     document: PdfDocument,
@@ -95,14 +95,19 @@ impl PdfWriter {
             self.unicode_font = Some(self.document.add_font(&font));
         }
         Ok(PdfFontHandle::External(
-            self.unicode_font.clone().unwrap_or_else(|| unreachable!("loaded above")),
+            self.unicode_font
+                .clone()
+                .unwrap_or_else(|| unreachable!("loaded above")),
         ))
     }
 
     /// Writes `text` at (`x`, `y`) mm on the current page.
     fn text(&mut self, x: f32, y: f32, size: f32, text: &str, bold: bool) -> anyhow::Result<()> {
         let font = self.font_for(text, bold)?;
-        let page = self.pages.last_mut().ok_or_else(|| anyhow::anyhow!("no page"))?;
+        let page = self
+            .pages
+            .last_mut()
+            .ok_or_else(|| anyhow::anyhow!("no page"))?;
         page.extend([
             Op::StartTextSection,
             Op::SetFont {
@@ -155,7 +160,12 @@ impl PdfWriter {
         );
         self.text(MARGIN, PAGE_HEIGHT - MARGIN - 4.0, 14.0, &title, true)?;
         self.text(MARGIN, PAGE_HEIGHT - MARGIN - 10.0, 9.0, &subtitle, false)?;
-        let header: Vec<String> = self.meta.columns.iter().map(|c| c.title.to_owned()).collect();
+        let header: Vec<String> = self
+            .meta
+            .columns
+            .iter()
+            .map(|c| c.title.to_owned())
+            .collect();
         self.line(TABLE_TOP + ROW_HEIGHT + 1.0, &header, true)?;
         self.rule(TABLE_TOP + ROW_HEIGHT - 0.5);
         self.y = TABLE_TOP;
@@ -181,7 +191,7 @@ impl PdfWriter {
             } else {
                 left
             };
-            self.text(x, y, FONT_SIZE, &shown, bold)?;
+            self.text(x, y, FONT_SIZE, &visual_order(&shown), bold)?;
         }
         Ok(())
     }
@@ -196,6 +206,39 @@ impl PdfWriter {
     }
 }
 
+fn is_right_to_left(c: char) -> bool {
+    matches!(c, '\u{0590}'..='\u{08FF}' | '\u{FB1D}'..='\u{FDFF}' | '\u{FE70}'..='\u{FEFF}')
+}
+
+/// PDF text is drawn left to right: runs of Hebrew or Arabic letters (and the spaces between
+/// them) are reversed so they read right to left. A minimal bidi, without Arabic shaping: the
+/// letters show in their isolated forms.
+fn visual_order(text: &str) -> String {
+    if !text.chars().any(is_right_to_left) {
+        return text.to_owned();
+    }
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len());
+    let mut index = 0;
+    while index < chars.len() {
+        if !is_right_to_left(chars[index]) {
+            out.push(chars[index]);
+            index += 1;
+            continue;
+        }
+        let mut end = index;
+        while end < chars.len()
+            && (is_right_to_left(chars[end])
+                || (chars[end] == ' ' && chars.get(end + 1).is_some_and(|c| is_right_to_left(*c))))
+        {
+            end += 1;
+        }
+        out.extend(chars[index..end].iter().rev());
+        index = end;
+    }
+    out
+}
+
 impl ReportWriter for PdfWriter {
     fn row(&mut self, row: &[Cell]) -> anyhow::Result<()> {
         let cells: Vec<String> = row.iter().map(text_of).collect();
@@ -204,15 +247,19 @@ impl ReportWriter for PdfWriter {
     }
 
     fn finish(mut self: Box<Self>, totals: &Totals) -> anyhow::Result<()> {
-        let mut line = totals.line();
-        if let Some(first) = line.first_mut()
-            && first.is_empty()
-        {
-            "Total".clone_into(first);
+        for (index, mut line) in totals.lines().into_iter().enumerate() {
+            if index == 0
+                && let Some(first) = line.first_mut()
+                && first.is_empty()
+            {
+                "Total".clone_into(first);
+            }
+            let y = self.next_line_y()?;
+            if index == 0 {
+                self.rule(y + ROW_HEIGHT - 1.0);
+            }
+            self.line(y, &line, true)?;
         }
-        let y = self.next_line_y()?;
-        self.rule(y + ROW_HEIGHT - 1.0);
-        self.line(y, &line, true)?;
         let count = self.pages.len();
         let mut pages = Vec::with_capacity(count);
         for (index, ops) in std::mem::take(&mut self.pages).into_iter().enumerate() {
@@ -226,7 +273,22 @@ impl ReportWriter for PdfWriter {
         let mut out = BufWriter::new(File::create(&self.path)?);
         self.document
             .save_writer(&mut out, &PdfSaveOptions::default(), &mut Vec::new());
-        out.into_inner().map_err(|err| err.into_error())?.sync_all()?;
+        out.into_inner()
+            .map_err(|err| err.into_error())?
+            .sync_all()?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::visual_order;
+
+    #[test]
+    fn right_to_left_runs_are_drawn_reversed_and_the_rest_kept() {
+        assert_eq!(visual_order("Awa"), "Awa");
+        assert_eq!(visual_order("Иван"), "Иван");
+        assert_eq!(visual_order("فستان"), "ناتسف");
+        assert_eq!(visual_order("Robe فستان أحمر 2"), "Robe رمحأ ناتسف 2");
     }
 }

@@ -25,7 +25,6 @@ pub struct Job<'a> {
     pub params: &'a RowParams,
     pub format: ReportFormat,
     pub path: &'a Path,
-    pub meta: Meta,
     pub font: &'a Path,
     /// The count taken before starting, for the progress.
     pub expected: u64,
@@ -41,10 +40,10 @@ fn writer_error(err: anyhow::Error) -> JobError {
     }
 }
 
-/// Writes the report's file at `job.path` and returns its number of rows.
-pub async fn write(job: Job<'_>) -> Result<u64, JobError> {
+/// Writes the report's file at `job.path`, headed by `meta`, and returns its number of rows.
+pub async fn write(job: Job<'_>, meta: Meta) -> Result<u64, JobError> {
     let (sender, mut receiver) = tokio::sync::mpsc::channel::<Vec<Vec<Cell>>>(IN_FLIGHT);
-    let (format, path, font, meta) = (job.format, job.path.to_owned(), job.font.to_owned(), job.meta);
+    let (format, path, font) = (job.format, job.path.to_owned(), job.font.to_owned());
     let columns = job.spec.columns;
     let writing = tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
         let mut file = writer::create(format, &path, meta, &font)?;
@@ -90,9 +89,13 @@ async fn stream(
         }
         if count % step == 0 {
             let progress = (count * 99 / job.expected.max(count)).min(99);
-            reports::set_progress(job.pool, job.report_id, i32::try_from(progress).unwrap_or(99))
-                .await
-                .transient()?;
+            reports::set_progress(
+                job.pool,
+                job.report_id,
+                i32::try_from(progress).unwrap_or(99),
+            )
+            .await
+            .transient()?;
         }
     }
     if !batch.is_empty() {

@@ -111,19 +111,33 @@ impl Totals {
         }
     }
 
-    /// The totals line: empty for columns not summed; money as "19.99 EUR; 500 XOF".
-    pub fn line(&self) -> Vec<String> {
-        self.columns
+    /// The totals lines: integers on the first; money one currency per line ("19.99 EUR", then
+    /// "500 XOF"), so no cell has to hold them all.
+    pub fn lines(&self) -> Vec<Vec<String>> {
+        let count = self
+            .money
             .iter()
-            .enumerate()
-            .map(|(index, column)| match (column.total, column.kind) {
-                (true, Kind::Integer) => self.integers[index].to_string(),
-                (true, Kind::Money) => self.money[index]
+            .map(BTreeMap::len)
+            .max()
+            .unwrap_or(0)
+            .max(1);
+        (0..count)
+            .map(|line| {
+                self.columns
                     .iter()
-                    .map(|(currency, amount)| format_money(*amount, currency).trim().to_owned())
-                    .collect::<Vec<_>>()
-                    .join("; "),
-                _ => String::new(),
+                    .enumerate()
+                    .map(|(index, column)| match (column.total, column.kind) {
+                        (true, Kind::Integer) if line == 0 => self.integers[index].to_string(),
+                        (true, Kind::Money) => self.money[index]
+                            .iter()
+                            .nth(line)
+                            .map(|(currency, amount)| {
+                                format_money(*amount, currency).trim().to_owned()
+                            })
+                            .unwrap_or_default(),
+                        _ => String::new(),
+                    })
+                    .collect()
             })
             .collect()
     }

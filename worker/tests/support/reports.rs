@@ -43,7 +43,15 @@ async fn exec(pool: &PgPool, sql: &str, binds: &[Value]) {
     query.execute(pool).await.expect("fixture statement");
 }
 
-async fn product(app: &TestApp, shop: Uuid, sku: &str, name: &str, price: i64, currency: &str, stock: i32) -> Uuid {
+async fn product(
+    app: &TestApp,
+    shop: Uuid,
+    sku: &str,
+    name: &str,
+    price: i64,
+    currency: &str,
+    stock: i32,
+) -> Uuid {
     let id = app
         .product(
             shop,
@@ -55,12 +63,25 @@ async fn product(app: &TestApp, shop: Uuid, sku: &str, name: &str, price: i64, c
             },
         )
         .await;
-    exec(&app.pool, "UPDATE products SET sku = $2, name = $3 WHERE id = $1", &[json!(id), json!(sku), json!(name)]).await;
+    exec(
+        &app.pool,
+        "UPDATE products SET sku = $2, name = $3 WHERE id = $1",
+        &[json!(id), json!(sku), json!(name)],
+    )
+    .await;
     id
 }
 
 /// An order of `lines` (product, sku, name, unit price, quantity) placed at `at`.
-async fn order(app: &TestApp, client: Uuid, shop: Uuid, status: &str, currency: &str, at: &str, lines: &[(Uuid, &str, &str, i64, i64)]) -> Uuid {
+async fn order(
+    app: &TestApp,
+    client: Uuid,
+    shop: Uuid,
+    status: &str,
+    currency: &str,
+    at: &str,
+    lines: &[(Uuid, &str, &str, i64, i64)],
+) -> Uuid {
     let id = Uuid::now_v7();
     let total: i64 = lines.iter().map(|l| l.3 * l.4).sum();
     exec(
@@ -82,7 +103,16 @@ async fn order(app: &TestApp, client: Uuid, shop: Uuid, status: &str, currency: 
     id
 }
 
-async fn payment(app: &TestApp, order: Uuid, provider: &str, reference: &str, status: &str, amount: i64, currency: &str, at: &str) {
+async fn payment(
+    app: &TestApp,
+    order: Uuid,
+    provider: &str,
+    reference: &str,
+    status: &str,
+    amount: i64,
+    currency: &str,
+    at: &str,
+) {
     exec(
         &app.pool,
         "INSERT INTO payments (id, order_id, provider, provider_ref, status, amount, currency, created_at) \
@@ -96,25 +126,113 @@ pub async fn market(app: &TestApp) -> Market {
     let (_, admin) = app.user_with_role(Role::Superadmin).await;
     let a = app.shop().await;
     let b = app.shop().await;
-    exec(&app.pool, "UPDATE shops SET name = 'Dar Salam' WHERE id = $1", &[json!(b.id)]).await;
+    exec(
+        &app.pool,
+        "UPDATE shops SET name = 'Dar Salam' WHERE id = $1",
+        &[json!(b.id)],
+    )
+    .await;
     let seller_email: String = sqlx::query_scalar("SELECT email FROM users WHERE id = $1")
         .bind(a.owner_id)
         .fetch_one(&app.pool)
         .await
         .expect("seller email");
     let (client, _) = app.user_with_role(Role::Client).await;
-    exec(&app.pool, "UPDATE users SET name = $2 WHERE id = $1", &[json!(client), json!(CLIENT_NAME)]).await;
+    exec(
+        &app.pool,
+        "UPDATE users SET name = $2 WHERE id = $1",
+        &[json!(client), json!(CLIENT_NAME)],
+    )
+    .await;
     let wax = product(app, a.id, "WAX-1", "Pagne wax", 1999, "EUR", 3).await;
     let formula = product(app, a.id, "F-1", FORMULA_PRODUCT, 500, "EUR", 50).await;
     let dress = product(app, b.id, "B-1", ARABIC_PRODUCT, 12500, "XOF", 10).await;
-    let o1 = order(app, client, a.id, "paid", "EUR", "2026-03-05T10:00:00Z", &[(wax, "WAX-1", "Pagne wax", 1999, 2), (formula, "F-1", FORMULA_PRODUCT, 500, 1)]).await;
-    order(app, client, a.id, "delivered", "EUR", "2026-03-05T15:00:00Z", &[(wax, "WAX-1", "Pagne wax", 1999, 1)]).await;
-    let o3 = order(app, client, a.id, "cancelled", "EUR", "2026-03-06T09:00:00Z", &[(formula, "F-1", FORMULA_PRODUCT, 500, 3)]).await;
-    let o4 = order(app, client, b.id, "paid", "XOF", "2026-03-07T12:00:00Z", &[(dress, "B-1", ARABIC_PRODUCT, 12500, 1)]).await;
-    order(app, client, a.id, "paid", "EUR", "2026-04-02T08:00:00Z", &[(wax, "WAX-1", "Pagne wax", 1999, 1)]).await;
-    payment(app, o1, "stripe", "pi_1", "succeeded", 4498, "EUR", "2026-03-05T10:01:00Z").await;
-    payment(app, o3, "stripe", "pi_3", "failed", 1500, "EUR", "2026-03-06T09:01:00Z").await;
-    payment(app, o4, "cinetpay", "cp_1", "succeeded", 12500, "XOF", "2026-03-07T12:01:00Z").await;
+    let o1 = order(
+        app,
+        client,
+        a.id,
+        "paid",
+        "EUR",
+        "2026-03-05T10:00:00Z",
+        &[
+            (wax, "WAX-1", "Pagne wax", 1999, 2),
+            (formula, "F-1", FORMULA_PRODUCT, 500, 1),
+        ],
+    )
+    .await;
+    order(
+        app,
+        client,
+        a.id,
+        "delivered",
+        "EUR",
+        "2026-03-05T15:00:00Z",
+        &[(wax, "WAX-1", "Pagne wax", 1999, 1)],
+    )
+    .await;
+    let o3 = order(
+        app,
+        client,
+        a.id,
+        "cancelled",
+        "EUR",
+        "2026-03-06T09:00:00Z",
+        &[(formula, "F-1", FORMULA_PRODUCT, 500, 3)],
+    )
+    .await;
+    let o4 = order(
+        app,
+        client,
+        b.id,
+        "paid",
+        "XOF",
+        "2026-03-07T12:00:00Z",
+        &[(dress, "B-1", ARABIC_PRODUCT, 12500, 1)],
+    )
+    .await;
+    order(
+        app,
+        client,
+        a.id,
+        "paid",
+        "EUR",
+        "2026-04-02T08:00:00Z",
+        &[(wax, "WAX-1", "Pagne wax", 1999, 1)],
+    )
+    .await;
+    payment(
+        app,
+        o1,
+        "stripe",
+        "pi_1",
+        "succeeded",
+        4498,
+        "EUR",
+        "2026-03-05T10:01:00Z",
+    )
+    .await;
+    payment(
+        app,
+        o3,
+        "stripe",
+        "pi_3",
+        "failed",
+        1500,
+        "EUR",
+        "2026-03-06T09:01:00Z",
+    )
+    .await;
+    payment(
+        app,
+        o4,
+        "cinetpay",
+        "cp_1",
+        "succeeded",
+        12500,
+        "XOF",
+        "2026-03-07T12:01:00Z",
+    )
+    .await;
     Market {
         admin,
         seller: a.owner_token,
@@ -126,7 +244,13 @@ pub async fn market(app: &TestApp) -> Market {
 }
 
 /// Requests a report for March 2026 and returns its id.
-pub async fn request(app: &TestApp, token: &str, kind: &str, format: &str, filters: Value) -> String {
+pub async fn request(
+    app: &TestApp,
+    token: &str,
+    kind: &str,
+    format: &str,
+    filters: Value,
+) -> String {
     let response = app
         .post(
             "/v1/reports",
@@ -141,10 +265,19 @@ pub async fn request(app: &TestApp, token: &str, kind: &str, format: &str, filte
 
 /// Waits for the report to finish (succeeded or failed) and returns its view.
 pub async fn finished(app: &TestApp, token: &str, id: &str) -> Value {
-    wait_until(&format!("report {id} to finish"), Duration::from_secs(60), || async {
-        let view: Value = app.get(&format!("/v1/reports/{id}"), Some(token)).await.json().await.ok()?;
-        matches!(view["status"].as_str(), Some("succeeded" | "failed")).then_some(view)
-    })
+    wait_until(
+        &format!("report {id} to finish"),
+        Duration::from_secs(60),
+        || async {
+            let view: Value = app
+                .get(&format!("/v1/reports/{id}"), Some(token))
+                .await
+                .json()
+                .await
+                .ok()?;
+            matches!(view["status"].as_str(), Some("succeeded" | "failed")).then_some(view)
+        },
+    )
     .await
 }
 
@@ -155,7 +288,13 @@ pub fn path_of(url: &str) -> String {
 }
 
 /// Generates the report and downloads its file: (content type, content disposition, bytes).
-pub async fn generate(app: &TestApp, token: &str, kind: &str, format: &str, filters: Value) -> (String, String, Vec<u8>) {
+pub async fn generate(
+    app: &TestApp,
+    token: &str,
+    kind: &str,
+    format: &str,
+    filters: Value,
+) -> (String, String, Vec<u8>) {
     let id = request(app, token, kind, format, filters).await;
     let view = finished(app, token, &id).await;
     assert_eq!(view["status"], "succeeded", "{view}");

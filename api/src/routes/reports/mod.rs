@@ -139,18 +139,24 @@ pub async fn create(
             .await?;
             let job_id = state
                 .producer
-                .enqueue(tx, &GenerateReport {
-                    report_id: report.id,
-                })
+                .enqueue(
+                    tx,
+                    &GenerateReport {
+                        report_id: report.id,
+                    },
+                )
                 .await?;
             reports::set_job(tx, report.id, job_id).await?;
             tracing::info!(report_id = %report.id, kind = report.report_type, "report requested");
-            let view = serde_json::to_value(ReportView::of(&state, report)).map_err(ApiError::internal)?;
+            let view =
+                serde_json::to_value(ReportView::of(&state, report)).map_err(ApiError::internal)?;
             Ok((StatusCode::ACCEPTED, view))
         },
     )
     .await?;
-    let location = reply.body["id"].as_str().map(|id| format!("/v1/reports/{id}"));
+    let location = reply.body["id"]
+        .as_str()
+        .map(|id| format!("/v1/reports/{id}"));
     Ok(reply.into_response(location))
 }
 
@@ -186,7 +192,11 @@ pub async fn list(
     let page = page_of(query.page, query.per_page);
     let found = reports::list(&state.pool, viewer(&caller), page).await?;
     Ok(web::Json(Page {
-        items: found.items.into_iter().map(|report| ReportView::of(&state, report)).collect(),
+        items: found
+            .items
+            .into_iter()
+            .map(|report| ReportView::of(&state, report))
+            .collect(),
         page: found.page,
         per_page: found.per_page,
         total: found.total,
@@ -201,8 +211,14 @@ pub struct DownloadQuery {
 
 fn refused(err: LinkError) -> ApiError {
     let (code, detail) = match err {
-        LinkError::Invalid => ("invalid_download_link", "the download link is not valid for this report"),
-        LinkError::Expired => ("download_link_expired", "the download link has expired; get a new one from GET /v1/reports/{id}"),
+        LinkError::Invalid => (
+            "invalid_download_link",
+            "the download link is not valid for this report",
+        ),
+        LinkError::Expired => (
+            "download_link_expired",
+            "the download link has expired; get a new one from GET /v1/reports/{id}",
+        ),
     };
     ApiError::Forbidden {
         code,
@@ -220,13 +236,20 @@ pub async fn download(
     query: web::Query<DownloadQuery>,
 ) -> ApiResult<HttpResponse> {
     let token = query.token.as_deref().ok_or(refused(LinkError::Invalid))?;
-    let requester = report_links::verify(&state.settings.reports.signing_secret, token, *id, Utc::now())
-        .map_err(refused)?;
+    let requester = report_links::verify(
+        &state.settings.reports.signing_secret,
+        token,
+        *id,
+        Utc::now(),
+    )
+    .map_err(refused)?;
     let report = reports::find(&state.pool, *id, Some(requester))
         .await?
         .filter(|report| report.status == "succeeded")
         .ok_or(ApiError::NotFound)?;
-    let (Some(key), Some(name), Some(format)) = (&report.file_key, &report.file_name, report.file_format()) else {
+    let (Some(key), Some(name), Some(format)) =
+        (&report.file_key, &report.file_name, report.file_format())
+    else {
         return Err(ApiError::NotFound);
     };
     let file = state.storage.get(key).await.map_err(|err| match err {

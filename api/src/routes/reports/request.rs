@@ -54,7 +54,11 @@ fn one_of<T>(
 ) -> Option<T> {
     let parsed = parse(value);
     if parsed.is_none() {
-        add(errors, field, format!("must be one of {}", names.join(", ")));
+        add(
+            errors,
+            field,
+            format!("must be one of {}", names.join(", ")),
+        );
     }
     parsed
 }
@@ -77,30 +81,54 @@ fn statuses(kind: ReportType) -> &'static [&'static str] {
     }
 }
 
-fn check_filters(errors: &mut FieldErrors, kind: Option<ReportType>, raw: Option<&serde_json::Value>) -> ReportFilters {
+fn check_filters(
+    errors: &mut FieldErrors,
+    kind: Option<ReportType>,
+    raw: Option<&serde_json::Value>,
+) -> ReportFilters {
     let Some(raw) = raw.filter(|raw| !raw.is_null()) else {
         return ReportFilters::default();
     };
     let filters: ReportFilters = match serde_json::from_value(raw.clone()) {
         Ok(filters) => filters,
         Err(err) => {
-            add(errors, "filters", format!("must be {{shop_id?, status?, low_stock_below?}}: {err}"));
+            add(
+                errors,
+                "filters",
+                format!("must be {{shop_id?, status?, low_stock_below?}}: {err}"),
+            );
             return ReportFilters::default();
         }
     };
     if let (Some(kind), Some(status)) = (kind, &filters.status) {
         let allowed = statuses(kind);
         if allowed.is_empty() {
-            add(errors, "filters.status", format!("does not apply to {} reports", kind.as_str()));
+            add(
+                errors,
+                "filters.status",
+                format!("does not apply to {} reports", kind.as_str()),
+            );
         } else if !allowed.contains(&status.as_str()) {
-            add(errors, "filters.status", format!("must be one of {}", allowed.join(", ")));
+            add(
+                errors,
+                "filters.status",
+                format!("must be one of {}", allowed.join(", ")),
+            );
         }
     }
     if let Some(below) = filters.low_stock_below {
         if kind.is_some_and(|kind| kind != ReportType::ProductsStock) {
-            add(errors, "filters.low_stock_below", "applies to products_stock reports only");
+            add(
+                errors,
+                "filters.low_stock_below",
+                "applies to products_stock reports only",
+            );
         } else if !(0..=1_000_000).contains(&below) {
-            add(errors, "filters.low_stock_below", "must be between 0 and 1000000");
+            add(
+                errors,
+                "filters.low_stock_below",
+                "must be between 0 and 1000000",
+            );
         }
     }
     filters
@@ -111,15 +139,31 @@ impl NewReportRequest {
         let mut errors = FieldErrors::new();
         let type_names = ReportType::ALL.map(ReportType::as_str);
         let format_names = ReportFormat::ALL.map(ReportFormat::as_str);
-        let kind = one_of(&mut errors, "type", &self.report_type, ReportType::parse, &type_names);
-        let format = one_of(&mut errors, "format", &self.format, ReportFormat::parse, &format_names);
+        let kind = one_of(
+            &mut errors,
+            "type",
+            &self.report_type,
+            ReportType::parse,
+            &type_names,
+        );
+        let format = one_of(
+            &mut errors,
+            "format",
+            &self.format,
+            ReportFormat::parse,
+            &format_names,
+        );
         let date_from = date(&mut errors, "date_from", &self.date_from);
         let date_to = date(&mut errors, "date_to", &self.date_to);
         if let (Some(from), Some(to)) = (date_from, date_to) {
             if to < from {
                 add(&mut errors, "date_to", "must not be before date_from");
             } else if (to - from).num_days() >= MAX_DAYS {
-                add(&mut errors, "date_to", format!("the period may span at most {MAX_DAYS} days"));
+                add(
+                    &mut errors,
+                    "date_to",
+                    format!("the period may span at most {MAX_DAYS} days"),
+                );
             }
         }
         let filters = check_filters(&mut errors, kind, self.filters.as_ref());
@@ -133,7 +177,9 @@ impl NewReportRequest {
                 filters,
             }),
             // Every None added an error above.
-            _ => Err(crate::error::ApiError::internal(anyhow::anyhow!("unchecked report request"))),
+            _ => Err(crate::error::ApiError::internal(anyhow::anyhow!(
+                "unchecked report request"
+            ))),
         }
     }
 }
