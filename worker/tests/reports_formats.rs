@@ -85,7 +85,7 @@ async fn csv_reports_are_rfc4180_with_neutralised_formulas() {
                 let product = column("Product");
                 assert!(
                     rows.iter()
-                        .any(|r| &r[product] == format!("'{FORMULA_PRODUCT}")),
+                        .any(|r| r[product] == format!("'{FORMULA_PRODUCT}")),
                     "the formula is neutralised"
                 );
                 assert!(!rows.iter().any(|r| &r[product] == FORMULA_PRODUCT));

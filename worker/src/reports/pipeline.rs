@@ -87,7 +87,7 @@ async fn stream(
         if batch.len() == BATCH && sender.send(std::mem::take(&mut batch)).await.is_err() {
             return Ok(count);
         }
-        if count % step == 0 {
+        if count.is_multiple_of(step) {
             let progress = (count * 99 / job.expected.max(count)).min(99);
             reports::set_progress(
                 job.pool,

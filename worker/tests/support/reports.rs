@@ -103,14 +103,12 @@ async fn order(
     id
 }
 
+/// A payment of `order`: (provider, reference, status), (amount, currency), time.
 async fn payment(
     app: &TestApp,
     order: Uuid,
-    provider: &str,
-    reference: &str,
-    status: &str,
-    amount: i64,
-    currency: &str,
+    (provider, reference, status): (&str, &str, &str),
+    (amount, currency): (i64, &str),
     at: &str,
 ) {
     exec(
@@ -203,33 +201,24 @@ pub async fn market(app: &TestApp) -> Market {
     payment(
         app,
         o1,
-        "stripe",
-        "pi_1",
-        "succeeded",
-        4498,
-        "EUR",
+        ("stripe", "pi_1", "succeeded"),
+        (4498, "EUR"),
         "2026-03-05T10:01:00Z",
     )
     .await;
     payment(
         app,
         o3,
-        "stripe",
-        "pi_3",
-        "failed",
-        1500,
-        "EUR",
+        ("stripe", "pi_3", "failed"),
+        (1500, "EUR"),
         "2026-03-06T09:01:00Z",
     )
     .await;
     payment(
         app,
         o4,
-        "cinetpay",
-        "cp_1",
-        "succeeded",
-        12500,
-        "XOF",
+        ("cinetpay", "cp_1", "succeeded"),
+        (12500, "XOF"),
         "2026-03-07T12:01:00Z",
     )
     .await;
