@@ -2,6 +2,8 @@
 # Makes sure the services Comptoir needs on this machine are installed and running:
 # PostgreSQL and Redis (started if stopped), an SMTP sink (aiosmtpd writing a maildir) and,
 # with --with-clamd, a ClamAV daemon loaded with the project's offline signature file.
+# Also the report tools: the PDF font (fonts-dejavu-core), pdftotext (poppler-utils, tests) and
+# Python XlsxWriter (the report benchmark's peer).
 # Idempotent: run it as often as you like. Sourced variables: see the exports at the end.
 set -euo pipefail
 
@@ -37,6 +39,10 @@ wait_for() { # wait_for <what> <seconds> <command...>
 }
 
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# Reports: the TrueType font embedded in PDFs (reports.pdf_font_path), pdftotext to read PDFs
+# back in tests, and XlsxWriter for the benchmark's comparison.
+apt_install fonts-dejavu-core poppler-utils python3-xlsxwriter
 
 # PostgreSQL
 if ! pg_isready -q -h 127.0.0.1 -p 5432; then

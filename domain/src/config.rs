@@ -47,6 +47,7 @@ pub struct Settings {
     pub images: ImageSettings,
     pub clamd: ClamdSettings,
     pub imports: ImportSettings,
+    pub reports: ReportSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -69,6 +70,18 @@ pub struct ZipLimits {
     pub max_entry_bytes: u64,
     pub max_total_bytes: u64,
     pub max_ratio: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReportSettings {
+    pub signing_secret: Secret,
+    pub link_ttl_secs: u64,
+    pub retention_secs: u64,
+    pub purge_interval_secs: u64,
+    pub max_rows: u64,
+    pub pdf_max_rows: u64,
+    pub pdf_font_path: PathBuf,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -252,16 +265,31 @@ impl Settings {
                 reason: reason.to_owned(),
             })
         };
-        if self.auth.jwt_secret.expose().len() < 32 {
-            return invalid("auth.jwt_secret", "must be at least 32 bytes");
+        for (key, secret) in [
+            ("auth.jwt_secret", &self.auth.jwt_secret),
+            ("reports.signing_secret", &self.reports.signing_secret),
+        ] {
+            let secret = secret.expose();
+            if secret.len() < 32 {
+                return invalid(key, "must be at least 32 bytes");
+            }
+            if environment() == "production"
+                && (secret.starts_with("development") || secret.contains("change-me"))
+            {
+                return invalid(key, "a published default secret is refused in production");
+            }
         }
-        let secret = self.auth.jwt_secret.expose();
-        if environment() == "production"
-            && (secret.starts_with("development") || secret.contains("change-me"))
-        {
+        let reports = &self.reports;
+        if reports.link_ttl_secs == 0 || reports.retention_secs < reports.link_ttl_secs {
             return invalid(
-                "auth.jwt_secret",
-                "a published default secret is refused in production",
+                "reports.retention_secs",
+                "must be at least reports.link_ttl_secs (> 0)",
+            );
+        }
+        if reports.purge_interval_secs == 0 || reports.max_rows == 0 || reports.pdf_max_rows == 0 {
+            return invalid(
+                "reports.max_rows",
+                "report limits and intervals must be > 0",
             );
         }
         if !self.database.url.expose().starts_with("postgres") {
@@ -379,6 +407,18 @@ mod tests {
         let figment = Settings::figment().merge(Serialized::default("auth.jwt_secret", "short"));
         let err = Settings::from_figment(figment).expect_err("short secret refused");
         assert!(err.to_string().contains("auth.jwt_secret"), "{err}");
+    }
+
+    #[test]
+    fn report_links_need_a_long_secret_and_a_retention_covering_them() {
+        let short =
+            Settings::figment().merge(Serialized::default("reports.signing_secret", "short"));
+        let err = Settings::from_figment(short).expect_err("short secret refused");
+        assert!(err.to_string().contains("reports.signing_secret"), "{err}");
+        let retention =
+            Settings::figment().merge(Serialized::default("reports.retention_secs", 60));
+        let err = Settings::from_figment(retention).expect_err("links outlive files");
+        assert!(err.to_string().contains("reports.retention_secs"), "{err}");
     }
 
     #[test]

@@ -36,7 +36,7 @@ impl Money {
 }
 
 /// Digits of `currency`'s minor unit (ISO 4217): 0 for XOF, 2 for EUR, 3 for TND.
-pub fn minor_digits(currency: &str) -> u32 {
+pub fn minor_unit_digits(currency: &str) -> u32 {
     match currency {
         "BIF" | "CLP" | "DJF" | "GNF" | "ISK" | "JPY" | "KMF" | "KRW" | "PYG" | "RWF" | "UGX"
         | "UYI" | "VND" | "VUV" | "XAF" | "XOF" | "XPF" => 0,
@@ -49,7 +49,7 @@ pub fn minor_digits(currency: &str) -> u32 {
 /// into minor units of `currency`. More decimals than the currency has is an error, never a
 /// silent rounding; so are signs, exponents and thousands separators.
 pub fn parse_decimal(text: &str, currency: &str) -> Result<i64, String> {
-    let digits = minor_digits(currency) as usize;
+    let digits = minor_unit_digits(currency) as usize;
     let text = text.trim();
     let (whole, fraction) = match text.split_once(['.', ',']) {
         Some((whole, fraction)) => (whole, fraction),
@@ -73,6 +73,24 @@ pub fn parse_decimal(text: &str, currency: &str) -> Result<i64, String> {
         .ok()
         .filter(|amount| *amount <= 1_000_000_000_000)
         .ok_or_else(|| "amount is too large".to_owned())
+}
+
+/// `12500 XOF` → "12500 XOF", `1999 EUR` → "19.99 EUR".
+pub fn format_money(amount: i64, currency: &str) -> String {
+    let digits = minor_unit_digits(currency);
+    if digits == 0 {
+        return format!("{amount} {currency}");
+    }
+    let scale = 10_i64.pow(digits);
+    let sign = if amount < 0 { "-" } else { "" };
+    let (units, minor) = (
+        amount.unsigned_abs() / scale.unsigned_abs(),
+        amount.unsigned_abs() % scale.unsigned_abs(),
+    );
+    format!(
+        "{sign}{units}.{minor:0width$} {currency}",
+        width = digits as usize
+    )
 }
 
 #[cfg(test)]

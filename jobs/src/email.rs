@@ -52,6 +52,16 @@ pub enum EmailMessage {
         discount: i64,
         total: i64,
     },
+    /// A requested report is ready: `url` downloads it until `expires_at` (RFC 3339).
+    ReportReady {
+        name: String,
+        /// The report's title, e.g. "Orders detail".
+        title: String,
+        format: String,
+        period: String,
+        url: String,
+        expires_at: String,
+    },
 }
 
 /// One line of an order confirmation.

@@ -10,6 +10,7 @@ pub mod maintenance;
 pub mod notifications;
 mod producer;
 mod relay;
+pub mod reports;
 pub mod shops;
 mod transport;
 
@@ -28,7 +29,8 @@ pub mod queues {
     pub const MAINTENANCE: &str = "maintenance";
     pub const NOTIFICATIONS: &str = "notifications";
     pub const IMAGES: &str = "images";
-    pub const ALL: &[&str] = &[EMAIL, IMPORTS, MAINTENANCE, NOTIFICATIONS, IMAGES];
+    pub const REPORTS: &str = "reports";
+    pub const ALL: &[&str] = &[EMAIL, IMPORTS, MAINTENANCE, NOTIFICATIONS, IMAGES, REPORTS];
 }
 
 /// A job payload. `KIND` names the payload's schema and version (e.g. `email.send.v1`): a

@@ -65,6 +65,16 @@ impl TestApp {
         }
     }
 
+    /// Sets the shop's item limit directly (imports of many rows need room).
+    pub async fn set_item_limit(&self, shop_id: Uuid, limit: usize) {
+        sqlx::query("UPDATE shops SET item_limit = $2 WHERE id = $1")
+            .bind(shop_id)
+            .bind(i32::try_from(limit).expect("a limit that fits"))
+            .execute(&self.pool)
+            .await
+            .expect("item limit set");
+    }
+
     /// Inserts a product in `shop_id` and returns its id.
     pub async fn product(&self, shop_id: Uuid, product: TestProduct<'_>) -> Uuid {
         let id = Uuid::now_v7();

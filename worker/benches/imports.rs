@@ -77,12 +77,7 @@ struct Measured {
 
 async fn import_once(app: &TestApp, rows: usize, csv: Vec<u8>) -> Measured {
     let shop = app.shop().await;
-    sqlx::query("UPDATE shops SET item_limit = $2 WHERE id = $1")
-        .bind(shop.id)
-        .bind(rows as i32)
-        .execute(&app.pool)
-        .await
-        .expect("limit");
+    app.set_item_limit(shop.id, rows).await;
     let form = Form::new()
         .text("shop_id", shop.id.to_string())
         .part("file", Part::bytes(csv).file_name("products.csv"));

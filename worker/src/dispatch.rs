@@ -9,6 +9,7 @@ use comptoir_jobs::images::ProcessImage;
 use comptoir_jobs::imports::RunImport;
 use comptoir_jobs::maintenance::{Housekeeping, ShopExpirySweep};
 use comptoir_jobs::notifications::FanOutNotification;
+use comptoir_jobs::reports::{GenerateReport, PurgeReports};
 use comptoir_jobs::shops::ShopSnapshot;
 
 use crate::email::Mailer;
@@ -17,6 +18,8 @@ use crate::images::ImageProcessor;
 use crate::imports::Importer;
 use crate::maintenance::Housekeeper;
 use crate::notifications::NotificationFanOut;
+use crate::reports::ReportGenerator;
+use crate::reports::purge::ReportPurger;
 use crate::shops::ShopSweeper;
 use crate::snapshots::Snapshotter;
 
@@ -29,6 +32,8 @@ pub struct Handlers {
     pub notifier: NotificationFanOut,
     pub images: ImageProcessor,
     pub importer: Importer,
+    pub reporter: ReportGenerator,
+    pub report_purger: ReportPurger,
 }
 
 fn decode<J: Job + DeserializeOwned>(job: &ClaimedJob) -> Result<J, JobError> {
@@ -44,6 +49,11 @@ pub async fn run(handlers: &Handlers, job: &ClaimedJob) -> JobResult {
         FanOutNotification::KIND => handlers.notifier.run(&decode(job)?).await,
         ProcessImage::KIND => handlers.images.run(&decode(job)?).await,
         RunImport::KIND => handlers.importer.run(&decode(job)?).await,
+        GenerateReport::KIND => {
+            let last_attempt = job.attempts >= job.max_attempts;
+            handlers.reporter.run(&decode(job)?, last_attempt).await
+        }
+        PurgeReports::KIND => handlers.report_purger.run().await,
         // A newer API may enqueue kinds this (older) worker does not know yet during a rolling
         // deploy: retry, so an upgraded worker runs it.
         other => Err(JobError::Transient(anyhow::anyhow!(

@@ -11,6 +11,7 @@ mod imports;
 mod maintenance;
 pub mod notifications;
 mod process;
+pub mod reports;
 pub mod retry;
 mod runner;
 mod scheduler;

@@ -17,6 +17,7 @@ use tokio_util::sync::CancellationToken;
 use comptoir_domain::config::Settings;
 use comptoir_domain::{db, ledger};
 use comptoir_jobs::maintenance::{Housekeeping, ShopExpirySweep};
+use comptoir_jobs::reports::PurgeReports;
 use comptoir_jobs::{Producer, RedisTransport, Relay, queues};
 
 use crate::dispatch::Handlers;
@@ -25,6 +26,8 @@ use crate::images::{ImagePipeline, ImageProcessor};
 use crate::imports::Importer;
 use crate::maintenance::Housekeeper;
 use crate::notifications::{self, NotificationFanOut};
+use crate::reports::ReportGenerator;
+use crate::reports::purge::ReportPurger;
 use crate::retry::Backoff;
 use crate::runner::{self, Runner};
 use crate::scheduler;
@@ -92,6 +95,7 @@ impl WorkerProcess {
         let transport = RedisTransport::new(&settings.redis).context("redis.url")?;
         let producer = Producer::new(settings);
         let storage = Storage::from_settings(&settings.storage).context("storage")?;
+        let pipeline = ImagePipeline::new(&settings.images, &settings.clamd, storage.clone());
         let upkeep = CancellationToken::new();
         let mut tasks = self.spawn_upkeep(&pool, &transport, &producer, &upkeep);
 
@@ -126,6 +130,7 @@ impl WorkerProcess {
                     pool: pool.clone(),
                     storage: storage.clone(),
                     settings: settings.imports.clone(),
+                    pipeline: pipeline.clone(),
                 },
                 notifier: NotificationFanOut {
                     pool: pool.clone(),
@@ -135,11 +140,18 @@ impl WorkerProcess {
                 images: ImageProcessor {
                     pool: pool.clone(),
                     storage: storage.clone(),
-                    pipeline: ImagePipeline::new(
-                        &settings.images,
-                        &settings.clamd,
-                        storage.clone(),
-                    ),
+                    pipeline,
+                },
+                reporter: ReportGenerator {
+                    pool: pool.clone(),
+                    storage: storage.clone(),
+                    producer: producer.clone(),
+                    settings: settings.reports.clone(),
+                    public_url: settings.server.public_url.clone(),
+                },
+                report_purger: ReportPurger {
+                    pool: pool.clone(),
+                    storage: storage.clone(),
                 },
             },
         });
@@ -225,6 +237,16 @@ impl WorkerProcess {
             pool.clone(),
             producer.clone(),
             |tick| ShopExpirySweep {
+                tick: tick.to_rfc3339(),
+            },
+            stop.clone(),
+        ));
+        tasks.spawn(scheduler::run_schedule(
+            "reports-purge",
+            Duration::from_secs(settings.reports.purge_interval_secs),
+            pool.clone(),
+            producer.clone(),
+            |tick| PurgeReports {
                 tick: tick.to_rfc3339(),
             },
             stop.clone(),

@@ -7,6 +7,7 @@ mod support;
 use serde_json::json;
 
 use comptoir_testkit::{TestApp, test_settings};
+use support::images::{jpeg, png};
 use support::imports::{Upload, counts, errors_of, products_of, run_import, zip_of};
 use support::spawn_worker;
 
@@ -23,7 +24,7 @@ async fn our_format_imports_every_row_and_a_reimport_creates_nothing() {
     let _worker = spawn_worker(&app.settings, &["imports"]);
     let shop = app.shop().await;
     let mut upload = Upload::csv(shop.id, OUR_CSV.as_bytes());
-    upload.zip = Some(zip_of(&[("photos/mug.jpg", b"not decoded by this test")]));
+    upload.zip = Some(zip_of(&[("photos/mug.jpg", &jpeg(64, 48))]));
 
     let import = run_import(&app, &shop.owner_token, &upload).await;
     assert_eq!(import["status"], "succeeded", "{import}");
@@ -44,12 +45,22 @@ async fn our_format_imports_every_row_and_a_reimport_creates_nothing() {
             .expect("tee");
     assert_eq!(features, json!({"fit": "slim", "material": "cotton"}));
     assert_eq!(size.as_deref(), Some("M"));
+    assert_eq!(
+        ready_images(&app, "MUG-1").await,
+        1,
+        "the mug's photo is scanned and resized"
+    );
 
     let again = run_import(&app, &shop.owner_token, &upload).await;
     assert_eq!(
         counts(&again),
         (3, 3, 0, 0, 0),
         "same file: nothing new, nothing changed"
+    );
+    assert_eq!(
+        ready_images(&app, "MUG-1").await,
+        1,
+        "the same photo is not attached twice"
     );
     let changed = OUR_CSV.replace(
         "MUG-1,Mug,Stoneware mug,12500",
@@ -134,11 +145,7 @@ async fn the_item_limit_stops_creation_with_a_row_error_and_a_dry_run_writes_not
     let app = TestApp::spawn(test_settings(&[("imports.batch_rows", json!(2))]).await).await;
     let _worker = spawn_worker(&app.settings, &["imports"]);
     let shop = app.shop().await;
-    sqlx::query("UPDATE shops SET item_limit = 3 WHERE id = $1")
-        .bind(shop.id)
-        .execute(&app.pool)
-        .await
-        .expect("limit");
+    app.set_item_limit(shop.id, 3).await;
     let rows: String = (1..=5).map(|n| format!("SKU-{n},Item {n},100\n")).collect();
     let csv = format!("sku,name,price\n{rows}");
 
@@ -198,10 +205,11 @@ async fn shopify_exports_group_variants_by_handle() {
     let _worker = spawn_worker(&app.settings, &["imports"]);
     let shop = app.shop().await;
     let mut upload = Upload::csv(shop.id, SHOPIFY_LEGACY.as_bytes());
+    let (front, back, detail) = (jpeg(40, 60), jpeg(60, 40), png(30, 30));
     upload.zip = Some(zip_of(&[
-        ("boubou-front.jpg", b"front"),
-        ("boubou-back.jpg", b"back"),
-        ("boubou-detail.jpg", b"detail"),
+        ("boubou-front.jpg", &front),
+        ("boubou-back.jpg", &back),
+        ("boubou-detail.jpg", &detail),
     ]));
     let import = run_import(&app, &shop.owner_token, &upload).await;
     assert_eq!(counts(&import), (4, 4, 2, 0, 0), "{import}");
@@ -239,6 +247,14 @@ async fn shopify_exports_group_variants_by_handle() {
     );
     assert_eq!(features["vendor"], "Atelier Awa");
     assert_eq!(color, None, "two variants: the options live in variations");
+    let widths: Vec<i32> = sqlx::query_scalar(
+        "SELECT i.width FROM product_images i JOIN products p ON p.id = i.product_id \
+         WHERE p.sku = 'boubou' AND i.status = 'ready' ORDER BY i.position",
+    )
+    .fetch_all(&app.pool)
+    .await
+    .expect("images");
+    assert_eq!(widths, vec![40, 60, 30], "images in Image Position order");
     let savon: serde_json::Value =
         sqlx::query_scalar("SELECT variations FROM products WHERE sku = 'savon'")
             .fetch_one(&app.pool)
@@ -270,4 +286,16 @@ async fn shopify_exports_group_variants_by_handle() {
             6
         ))
     );
+}
+
+/// Ready images of the product with `sku`.
+async fn ready_images(app: &TestApp, sku: &str) -> i64 {
+    sqlx::query_scalar(
+        "SELECT count(*) FROM product_images i JOIN products p ON p.id = i.product_id \
+         WHERE p.sku = $1 AND i.status = 'ready'",
+    )
+    .bind(sku)
+    .fetch_one(&app.pool)
+    .await
+    .expect("images")
 }

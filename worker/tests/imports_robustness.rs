@@ -7,6 +7,8 @@ mod support;
 use serde_json::json;
 
 use comptoir_testkit::{TestApp, test_settings, wait_until};
+use support::images::{EICAR, EXE, bomb_png, files_under, jpeg, png};
+use support::imports::errors_of;
 use support::imports::{
     Upload, WAIT, counts, finished_import, products_of, run_import, start_import, zip_of,
 };
@@ -87,17 +89,63 @@ async fn too_many_entries_fail_the_import() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_images_fail_their_rows_and_are_never_stored() {
+    let app = TestApp::spawn(test_settings(&[]).await).await;
+    let _worker = spawn_worker(&app.settings, &["imports"]);
+    let shop = app.shop().await;
+    let csv = "sku,name,price,images\n\
+        OK-1,Real PNG named jpg,100,png-inside.jpg\n\
+        VIRUS-1,EICAR,100,eicar.jpg\n\
+        EXE-1,Program,100,setup.jpg\n\
+        BOMB-1,Decompression bomb,100,bomb.png\n\
+        CUT-1,Truncated,100,cut.jpg\n";
+    let whole = jpeg(200, 100);
+    let archive = zip_of(&[
+        ("png-inside.jpg", &png(50, 40)),
+        ("eicar.jpg", EICAR),
+        ("setup.jpg", EXE),
+        ("bomb.png", &bomb_png(60_000, 60_000, 16)),
+        ("cut.jpg", &whole[..whole.len() / 2]),
+    ]);
+    let upload = Upload {
+        zip: Some(archive),
+        ..Upload::csv(shop.id, csv.as_bytes())
+    };
+    let import = run_import(&app, &shop.owner_token, &upload).await;
+    assert_eq!(import["status"], "succeeded", "{import}");
+    assert_eq!(counts(&import), (5, 5, 1, 0, 4));
+    let errors = errors_of(&app, &shop.owner_token, &import).await;
+    let reason = |line: i64| {
+        errors
+            .iter()
+            .find(|(l, column, _)| *l == line && column == "images")
+            .map(|(_, _, reason)| reason.clone())
+            .unwrap_or_else(|| panic!("no image error on line {line}: {errors:?}"))
+    };
+    assert!(reason(3).contains("infected"), "{}", reason(3));
+    assert!(reason(4).contains("unsupported_format"), "{}", reason(4));
+    assert!(reason(5).contains("too_large"), "{}", reason(5));
+    assert!(reason(6).contains("corrupt_image"), "{}", reason(6));
+    assert_eq!(
+        products_of(&app, shop.id).await.len(),
+        1,
+        "only the good row lands"
+    );
+    let stored = files_under(&app.settings.storage.root.join("images"));
+    assert_eq!(
+        stored.len(),
+        2,
+        "the 50-px picture's one width, in WebP and JPEG: {stored:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_worker_killed_mid_import_is_replaced_and_nothing_is_duplicated() {
     const ROWS: usize = 30_000;
     let settings = test_settings(&[("imports.batch_rows", json!(100))]).await;
     let app = TestApp::spawn(settings.clone()).await;
     let shop = app.shop().await;
-    sqlx::query("UPDATE shops SET item_limit = $2 WHERE id = $1")
-        .bind(shop.id)
-        .bind(ROWS as i32)
-        .execute(&app.pool)
-        .await
-        .expect("limit");
+    app.set_item_limit(shop.id, ROWS).await;
     let rows: String = (0..ROWS)
         .map(|n| format!("SKU-{n:06},Item {n},{}\n", 100 + n))
         .collect();

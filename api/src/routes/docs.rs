@@ -7,7 +7,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 
 use super::{
     action_logs, auth, catalogue, categories, health, imports, jobs, media, notifications, orders,
-    product_images, products, promotions, shop_skip, shops, users,
+    product_images, products, promotions, reports, shop_skip, shops, users,
 };
 
 #[derive(OpenApi)]
@@ -27,6 +27,7 @@ use super::{
         notifications::create, notifications::get_batch, notifications::list, notifications::update,
         orders::place::create, orders::list, orders::get, orders::update,
         promotions::create, promotions::list,
+        reports::create, reports::list, reports::get, reports::download,
     ),
     components(schemas(crate::error::Problem)),
     modifiers(&BearerAuth),

@@ -14,6 +14,7 @@ pub mod orders;
 pub mod product_images;
 pub mod products;
 pub mod promotions;
+pub mod reports;
 pub mod shop_skip;
 pub mod shops;
 pub mod users;
@@ -105,6 +106,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(web::get().to(promotions::list))
                 .route(web::post().to(promotions::create)),
         )
+        .service(
+            resource("/v1/reports")
+                .route(web::get().to(reports::list))
+                .route(web::post().to(reports::create)),
+        )
+        .service(resource("/v1/reports/{id}").route(web::get().to(reports::get)))
+        .service(resource("/v1/reports/{id}/download").route(web::get().to(reports::download)))
         .service(
             resource("/v1/categories")
                 .route(web::get().to(categories::tree))

@@ -5,6 +5,7 @@ use std::sync::OnceLock;
 
 use minijinja::{Environment, context};
 
+use comptoir_domain::money::format_money;
 use comptoir_jobs::email::EmailMessage;
 
 pub struct Rendered {
@@ -60,6 +61,14 @@ fn environment() -> &'static Environment<'static> {
             (
                 "order_confirmation.html",
                 include_str!("../templates/order_confirmation.html"),
+            ),
+            (
+                "report_ready.txt",
+                include_str!("../templates/report_ready.txt"),
+            ),
+            (
+                "report_ready.html",
+                include_str!("../templates/report_ready.html"),
             ),
         ] {
             // The sources are compiled in, and a test renders each one.
@@ -126,6 +135,18 @@ pub fn render(message: &EmailMessage) -> Result<Rendered, minijinja::Error> {
                 },
             )
         }
+        EmailMessage::ReportReady {
+            name,
+            title,
+            format,
+            period,
+            url,
+            expires_at,
+        } => (
+            "report_ready",
+            format!("Your report is ready: {title}"),
+            context! { name, title, format, period, url, expires_at },
+        ),
     };
     let env = environment();
     Ok(Rendered {
@@ -148,34 +169,6 @@ fn paragraphs(body: &str) -> Vec<Vec<&str>> {
     }
     paragraphs.retain(|paragraph| !paragraph.is_empty());
     paragraphs
-}
-
-/// Digits after the decimal point of a currency (ISO 4217 minor unit).
-fn minor_unit_digits(currency: &str) -> u32 {
-    match currency {
-        "BIF" | "CLP" | "DJF" | "GNF" | "ISK" | "JPY" | "KMF" | "KRW" | "PYG" | "RWF" | "UGX"
-        | "VND" | "VUV" | "XAF" | "XOF" | "XPF" => 0,
-        "BHD" | "IQD" | "JOD" | "KWD" | "LYD" | "OMR" | "TND" => 3,
-        _ => 2,
-    }
-}
-
-/// `12500 XOF` → "12500 XOF", `1999 EUR` → "19.99 EUR".
-pub fn format_money(amount: i64, currency: &str) -> String {
-    let digits = minor_unit_digits(currency);
-    if digits == 0 {
-        return format!("{amount} {currency}");
-    }
-    let scale = 10_i64.pow(digits);
-    let sign = if amount < 0 { "-" } else { "" };
-    let (units, minor) = (
-        amount.unsigned_abs() / scale.unsigned_abs(),
-        amount.unsigned_abs() % scale.unsigned_abs(),
-    );
-    format!(
-        "{sign}{units}.{minor:0width$} {currency}",
-        width = digits as usize
-    )
 }
 
 #[cfg(test)]
@@ -221,6 +214,14 @@ mod tests {
             EmailMessage::Notification {
                 subject: "News from Chez Awa".into(),
                 body: "Chez Awa opens on Monday.".into(),
+            },
+            EmailMessage::ReportReady {
+                name: "Awa".into(),
+                title: "Chez Awa sales".into(),
+                format: "pdf".into(),
+                period: "2026-11-01 to 2026-11-30".into(),
+                url: "http://127.0.0.1:8080/v1/reports/x/download?token=t".into(),
+                expires_at: "2026-12-01T00:00:00Z".into(),
             },
         ];
         for message in &messages {

@@ -98,7 +98,6 @@ impl ImageArchive {
         self.index.contains_key(lookup_key(name))
     }
 
-    #[expect(dead_code, reason = "wired with image ingestion next")]
     /// The bytes of the entry named `name` (full path or unique bare file name); `Ok(None)` if
     /// the archive has no such entry. The read is capped at the entry's checked size, whatever
     /// its header claims.

@@ -10,6 +10,7 @@
 
 mod archive;
 mod fields;
+mod images;
 mod layout;
 mod own;
 mod reader;
@@ -26,10 +27,12 @@ use comptoir_domain::categories;
 use comptoir_domain::config::ImportSettings;
 use comptoir_domain::imports::batch::ProductRow;
 use comptoir_domain::imports::{self, Import, RowError};
+use comptoir_domain::product_images::PreparedImage;
 use comptoir_jobs::imports::RunImport;
 use comptoir_storage::{Storage, StorageError};
 
 use crate::error::{JobError, JobResult, ResultExt};
+use crate::images::ImagePipeline;
 use archive::{ArchiveError, ImageArchive};
 use fields::CategoryIndex;
 use reader::{FileError, ReadOptions};
@@ -39,6 +42,8 @@ use reader::{FileError, ReadOptions};
 pub struct Candidate {
     pub row: ProductRow,
     pub images: Vec<ImageRef>,
+    /// The images once scanned and resized, in `images` order (filled before writing).
+    pub prepared: Vec<PreparedImage>,
 }
 
 /// An image a row names: a file in the ZIP, or a URL matched by its file name.
@@ -66,6 +71,7 @@ pub struct Importer {
     pub pool: PgPool,
     pub storage: Storage,
     pub settings: ImportSettings,
+    pub pipeline: ImagePipeline,
 }
 
 impl Importer {

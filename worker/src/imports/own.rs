@@ -82,5 +82,6 @@ pub fn parse(
             features,
         },
         images,
+        prepared: Vec::new(),
     }))
 }

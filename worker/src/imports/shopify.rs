@@ -103,7 +103,11 @@ pub fn parse_group(
         variations: variations(&variants, currency),
         features: features(first, columns),
     };
-    Parsed::Product(Box::new(Candidate { row, images }))
+    Parsed::Product(Box::new(Candidate {
+        row,
+        images,
+        prepared: Vec::new(),
+    }))
 }
 
 struct Variant<'a> {

@@ -1,9 +1,9 @@
 //! Writes one batch of parsed rows in one transaction: the shop is locked (so its item limit
 //! holds against concurrent creations), SKUs already seen in the file are refused, new products
 //! are inserted within the limit, changed ones updated, and the row errors and counters are
-//! recorded with them. A dry run does the same writes inside a savepoint it rolls back, so it
-//! reports exactly what a real run would do — except for the rows' images, which it only
-//! checks for presence.
+//! recorded with them, and the rows' prepared images attached. A dry run does the same writes
+//! inside a savepoint it rolls back, so it reports exactly what a real run would do — except
+//! for the rows' images, which it only checks for presence.
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
@@ -13,9 +13,10 @@ use uuid::Uuid;
 
 use comptoir_domain::imports::batch::{self, Existing, ProductRow, Progress};
 use comptoir_domain::imports::{Import, RowError};
-use comptoir_domain::{new_id, products};
+use comptoir_domain::{new_id, product_images, products};
 
 use super::archive::ImageArchive;
+use super::images::BatchImages;
 use super::{Candidate, Importer, Outcome, Parsed, Unit};
 use crate::error::{JobError, ResultExt};
 
@@ -56,9 +57,14 @@ impl<'a> BatchWriter<'a> {
                 }
             }
         }
-        let candidates = self
-            .check_images(candidates, &mut errors, &mut progress)
-            .await?;
+        let images = BatchImages {
+            archive: self.archive.as_ref(),
+            pipeline: &self.importer.pipeline,
+            dry_run: self.import.dry_run,
+        };
+        let (candidates, failed) = images.prepare(candidates).await?;
+        progress.failed += failed.len() as i32;
+        errors.extend(failed.into_iter().flatten());
 
         let mut tx = self.importer.pool.begin().await.transient()?;
         let item_limit = products::lock_shop(&mut tx, self.import.shop_id)
@@ -97,43 +103,6 @@ impl<'a> BatchWriter<'a> {
             .transient()?;
         tx.commit().await.transient()?;
         Ok(())
-    }
-
-    /// Every image a row names must be in the ZIP; a row with a missing image fails whole.
-    async fn check_images(
-        &self,
-        candidates: Vec<Candidate>,
-        errors: &mut Vec<RowError>,
-        progress: &mut Progress,
-    ) -> Result<Vec<Candidate>, Outcome> {
-        let archive = self.archive.clone();
-        let (kept, problems) = tokio::task::spawn_blocking(move || {
-            let mut kept = Vec::new();
-            let mut problems = Vec::new();
-            for candidate in candidates {
-                let missing: Vec<RowError> = candidate
-                    .images
-                    .iter()
-                    .filter(|image| !contains(archive.as_deref(), &image.name))
-                    .map(|image| RowError {
-                        line: image.line,
-                        column: image.column.to_owned(),
-                        reason: format!("image {:?} is not in the ZIP", image.name),
-                    })
-                    .collect();
-                if missing.is_empty() {
-                    kept.push(candidate);
-                } else {
-                    problems.push(missing);
-                }
-            }
-            (kept, problems)
-        })
-        .await
-        .transient()?;
-        progress.failed += problems.len() as i32;
-        errors.extend(problems.into_iter().flatten());
-        Ok(kept)
     }
 
     /// Claims the batch's SKUs for this import; a SKU an earlier line took fails its row.
@@ -225,6 +194,14 @@ impl<'a> BatchWriter<'a> {
             .transient()?;
         progress.created += (plan.creations.len() + plan.revivals.len()) as i32;
         progress.updated += changed.len() as i32;
+        let source_key = self.import.images_key.as_deref().unwrap_or_default();
+        for (product_id, candidate) in plan.all() {
+            for (position, image) in candidate.prepared.iter().enumerate() {
+                product_images::attach(tx, product_id, position as i32, source_key, image)
+                    .await
+                    .transient()?;
+            }
+        }
         Ok(())
     }
 }
@@ -237,12 +214,18 @@ struct Plan<'a> {
     updates: Vec<(Uuid, &'a Candidate)>,
 }
 
-fn columns<'c>(rows: &[(Uuid, &'c Candidate)]) -> (Vec<Uuid>, Vec<&'c ProductRow>) {
-    rows.iter().map(|(id, c)| (*id, &c.row)).unzip()
+impl Plan<'_> {
+    fn all(&self) -> impl Iterator<Item = (Uuid, &Candidate)> {
+        self.creations
+            .iter()
+            .chain(&self.revivals)
+            .chain(&self.updates)
+            .map(|(id, candidate)| (*id, *candidate))
+    }
 }
 
-fn contains(archive: Option<&Mutex<ImageArchive>>, name: &str) -> bool {
-    archive.is_some_and(|archive| archive.lock().is_ok_and(|archive| archive.has(name)))
+fn columns<'c>(rows: &[(Uuid, &'c Candidate)]) -> (Vec<Uuid>, Vec<&'c ProductRow>) {
+    rows.iter().map(|(id, c)| (*id, &c.row)).unzip()
 }
 
 fn row_error(row: &ProductRow, column: &str, reason: impl Into<String>) -> RowError {

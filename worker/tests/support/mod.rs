@@ -188,3 +188,4 @@ pub async fn job_id_where(pool: &PgPool, kind: &str, field: &str, value: &Value)
         .await
         .expect("one such job")
 }
+pub mod reports;
