@@ -10,7 +10,9 @@ use figment::Figment;
 use figment::providers::{Env, Format, Toml};
 use serde::Deserialize;
 
+mod files;
 mod media;
+pub use files::{ImportSettings, S3Settings, StorageBackend, StorageSettings, ZipLimits};
 pub use media::{ClamdSettings, ImageSettings};
 
 /// A string that never shows up in logs or `Debug` output.
@@ -52,28 +54,6 @@ pub struct Settings {
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct ImportSettings {
-    pub max_csv_bytes: u64,
-    pub max_zip_bytes: u64,
-    pub default_currency: String,
-    pub batch_rows: usize,
-    pub max_stored_errors: i64,
-    pub max_rows_per_handle: usize,
-    pub zip: ZipLimits,
-}
-
-/// What an untrusted ZIP of images may contain.
-#[derive(Debug, Clone, Copy, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ZipLimits {
-    pub max_entries: usize,
-    pub max_entry_bytes: u64,
-    pub max_total_bytes: u64,
-    pub max_ratio: u64,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct ReportSettings {
     pub signing_secret: Secret,
     pub link_ttl_secs: u64,
@@ -92,37 +72,6 @@ pub struct ServerSettings {
     pub json_limit_bytes: usize,
     pub workers: usize,
     pub public_url: String,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct StorageSettings {
-    pub backend: StorageBackend,
-    /// The directory of the `local` backend.
-    pub root: PathBuf,
-    #[serde(default)]
-    pub s3: S3Settings,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum StorageBackend {
-    Local,
-    S3,
-}
-
-/// An S3-compatible bucket (AWS, MinIO, Garage, Ceph...). Credentials may also come from the
-/// usual AWS environment when `access_key_id` is empty.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct S3Settings {
-    pub bucket: String,
-    pub region: String,
-    /// Empty for AWS itself; e.g. `http://minio:9000` otherwise.
-    pub endpoint: String,
-    pub access_key_id: String,
-    pub secret_access_key: Secret,
-    pub allow_http: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]
