@@ -1,7 +1,6 @@
 //! Typed, validated configuration: `config/default.toml`, then `config/$COMPTOIR_ENV.toml`, then
 //! `COMPTOIR__SECTION__KEY` environment variables. Invalid settings fail start-up with the key.
 
-use std::collections::BTreeMap;
 use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -11,8 +10,10 @@ use figment::providers::{Env, Format, Toml};
 use serde::Deserialize;
 
 mod files;
+mod jobs;
 mod media;
 pub use files::{ImportSettings, S3Settings, StorageBackend, StorageSettings, ZipLimits};
+pub use jobs::{JobSettings, QueueSettings, WorkerSettings};
 pub use media::{ClamdSettings, ImageSettings};
 
 /// A string that never shows up in logs or `Debug` output.
@@ -100,39 +101,6 @@ pub struct AuthSettings {
     pub max_failed_logins: u32,
     pub lockout_secs: u64,
     pub rate_limit_per_minute: u32,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct JobSettings {
-    pub max_attempts: u32,
-    pub backoff_base_ms: u64,
-    pub backoff_max_ms: u64,
-    pub lease_secs: u64,
-    pub redeliver_after_secs: u64,
-    pub relay_interval_ms: u64,
-    pub relay_batch: u32,
-    pub poll_interval_ms: u64,
-    pub housekeeping_interval_secs: u64,
-    pub shop_sweep_interval_secs: u64,
-    pub ledger_retention_days: u32,
-    #[serde(default)]
-    pub queues: BTreeMap<String, QueueSettings>,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct QueueSettings {
-    pub concurrency: usize,
-    pub max_attempts: Option<u32>,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct WorkerSettings {
-    pub queues: Vec<String>,
-    pub name_prefix: String,
-    pub shutdown_timeout_secs: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -281,43 +249,7 @@ impl Settings {
         if self.auth.max_failed_logins == 0 || self.auth.rate_limit_per_minute == 0 {
             return invalid("auth.max_failed_logins", "limits must be at least 1");
         }
-        if self.jobs.max_attempts == 0 {
-            return invalid("jobs.max_attempts", "must be at least 1");
-        }
-        if self.jobs.backoff_base_ms == 0 || self.jobs.backoff_max_ms < self.jobs.backoff_base_ms {
-            return invalid("jobs.backoff_max_ms", "must be >= jobs.backoff_base_ms > 0");
-        }
-        if self.jobs.lease_secs < 2 {
-            return invalid("jobs.lease_secs", "must be at least 2");
-        }
-        if self.jobs.redeliver_after_secs < 2 {
-            return invalid("jobs.redeliver_after_secs", "must be at least 2");
-        }
-        if self.jobs.relay_batch == 0
-            || self.jobs.relay_interval_ms == 0
-            || self.jobs.poll_interval_ms == 0
-            || self.jobs.housekeeping_interval_secs == 0
-            || self.jobs.shop_sweep_interval_secs == 0
-        {
-            return invalid("jobs.relay_batch", "relay and poll settings must be > 0");
-        }
-        if self.jobs.queues.values().any(|q| q.concurrency == 0) {
-            return invalid(
-                "jobs.queues",
-                "every queue's concurrency must be at least 1",
-            );
-        }
-        if let Some(queue) = self
-            .worker
-            .queues
-            .iter()
-            .find(|q| !self.jobs.queues.contains_key(*q))
-        {
-            return Err(ConfigError::Invalid {
-                key: "worker.queues",
-                reason: format!("queue `{queue}` has no [jobs.queues.{queue}] section"),
-            });
-        }
+        jobs::validate(&self.jobs, &self.worker)?;
         media::validate(&self.images, &self.clamd)?;
         if !self.smtp.from.contains('@') {
             return invalid("smtp.from", "must be a mailbox such as `Name <user@host>`");

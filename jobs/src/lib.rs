@@ -1,7 +1,8 @@
 //! The contract between the API and the workers: job payloads (versioned by kind), queue names,
 //! typed enqueue into the Postgres outbox, and the relay that moves committed jobs to Redis.
 //!
-//! Redis carries only [`JobRef`]s; payload, status and attempts live in the Postgres ledger.
+//! Redis carries only job ids ([`Message`]s) within a bounded window per queue; payload,
+//! status, attempts and retry times live in the Postgres ledger.
 
 pub mod email;
 pub mod images;
@@ -10,17 +11,19 @@ pub mod maintenance;
 pub mod notifications;
 mod producer;
 mod relay;
+mod repeated;
 pub mod reports;
 pub mod shops;
+pub mod system;
 mod transport;
 
+use serde::Serialize;
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
-use uuid::Uuid;
 
 pub use producer::Producer;
-pub use relay::Relay;
-pub use transport::{RedisTransport, TransportError};
+pub use relay::{Relay, RelayError};
+pub use repeated::{RepeatedFailure, error_chain};
+pub use transport::{Consumer, Message, RedisTransport, TransportError};
 
 /// Queue names. A worker process serves a subset (`--queues`).
 pub mod queues {
@@ -30,7 +33,16 @@ pub mod queues {
     pub const NOTIFICATIONS: &str = "notifications";
     pub const IMAGES: &str = "images";
     pub const REPORTS: &str = "reports";
-    pub const ALL: &[&str] = &[EMAIL, IMPORTS, MAINTENANCE, NOTIFICATIONS, IMAGES, REPORTS];
+    pub const SYSTEM: &str = "system";
+    pub const ALL: &[&str] = &[
+        EMAIL,
+        IMPORTS,
+        MAINTENANCE,
+        NOTIFICATIONS,
+        IMAGES,
+        REPORTS,
+        SYSTEM,
+    ];
 }
 
 /// A job payload. `KIND` names the payload's schema and version (e.g. `email.send.v1`): a
@@ -38,10 +50,4 @@ pub mod queues {
 pub trait Job: Serialize + DeserializeOwned + Send + Sync + 'static {
     const KIND: &'static str;
     const QUEUE: &'static str;
-}
-
-/// What travels through Redis: the ledger id of the job to run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct JobRef {
-    pub id: Uuid,
 }

@@ -4,8 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::{Job, queues};
 
-/// Deletes finished job data from Redis (apalis keeps it until vacuumed) and prunes old
-/// succeeded jobs from the ledger.
+/// Prunes old succeeded jobs from the ledger.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Housekeeping {
     /// The cron tick that created this job (RFC 3339), for the record.

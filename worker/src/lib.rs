@@ -1,11 +1,16 @@
-//! Comptoir's workers: apalis consumers on Redis that run jobs recorded in the Postgres ledger.
+//! Comptoir's workers: apalis workers on Redis that run jobs recorded in the Postgres ledger.
 //!
-//! One process serves the queues it is given; each job goes through [`runner`], which claims it in
-//! the ledger, runs its handler, and records the outcome (and the retry schedule).
+//! One process serves the queues it is given. A [`consumer`] pops job messages in batches and
+//! claims them in the ledger; [`runner`] runs each handler; the [`claims`] book renews leases and
+//! records outcomes (and retry schedules) in batches.
 
+mod claims;
+mod consumer;
 mod dispatch;
 pub mod email;
 mod error;
+mod handlers;
+mod health;
 pub mod images;
 mod imports;
 mod maintenance;
@@ -17,6 +22,7 @@ mod runner;
 mod scheduler;
 pub mod shops;
 pub mod snapshots;
+mod upkeep;
 
 pub use error::{JobError, JobResult, ResultExt};
 pub use process::{WorkerProcess, worker_name};

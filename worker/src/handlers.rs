@@ -1,0 +1,75 @@
+//! Builds the handlers of every job kind from the settings, once per process.
+
+use std::time::Duration;
+
+use sqlx::PgPool;
+
+use comptoir_domain::config::Settings;
+use comptoir_jobs::Producer;
+use comptoir_storage::Storage;
+
+use crate::dispatch::Handlers;
+use crate::email::Mailer;
+use crate::images::{ImagePipeline, ImageProcessor};
+use crate::imports::Importer;
+use crate::maintenance::Housekeeper;
+use crate::notifications::{self, NotificationFanOut};
+use crate::reports::ReportGenerator;
+use crate::reports::purge::ReportPurger;
+use crate::shops::ShopSweeper;
+use crate::snapshots::Snapshotter;
+
+pub fn build(
+    settings: &Settings,
+    pool: &PgPool,
+    producer: &Producer,
+    storage: &Storage,
+) -> anyhow::Result<Handlers> {
+    let pipeline = ImagePipeline::new(&settings.images, &settings.clamd, storage.clone());
+    Ok(Handlers {
+        mailer: Mailer::new(
+            pool.clone(),
+            &settings.smtp,
+            Duration::from_secs(settings.jobs.lease_secs),
+        )?,
+        housekeeper: Housekeeper {
+            pool: pool.clone(),
+            ledger_retention_days: settings.jobs.ledger_retention_days,
+        },
+        shop_sweeper: ShopSweeper {
+            pool: pool.clone(),
+            producer: producer.clone(),
+        },
+        snapshotter: Snapshotter {
+            pool: pool.clone(),
+            storage: storage.clone(),
+        },
+        importer: Importer {
+            pool: pool.clone(),
+            storage: storage.clone(),
+            settings: settings.imports.clone(),
+            pipeline: pipeline.clone(),
+        },
+        notifier: NotificationFanOut {
+            pool: pool.clone(),
+            producer: producer.clone(),
+            page_size: notifications::PAGE_SIZE,
+        },
+        images: ImageProcessor {
+            pool: pool.clone(),
+            storage: storage.clone(),
+            pipeline,
+        },
+        reporter: ReportGenerator {
+            pool: pool.clone(),
+            storage: storage.clone(),
+            producer: producer.clone(),
+            settings: settings.reports.clone(),
+            public_url: settings.server.public_url.clone(),
+        },
+        report_purger: ReportPurger {
+            pool: pool.clone(),
+            storage: storage.clone(),
+        },
+    })
+}

@@ -1,0 +1,94 @@
+//! What every worker process runs beside its consumers: the outbox relay, the recovery of jobs
+//! whose worker died, and the cron schedules.
+
+use std::time::Duration;
+
+use sqlx::PgPool;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+use comptoir_domain::config::Settings;
+use comptoir_domain::ledger;
+use comptoir_jobs::maintenance::{Housekeeping, ShopExpirySweep};
+use comptoir_jobs::reports::PurgeReports;
+use comptoir_jobs::{Producer, RedisTransport, Relay, RepeatedFailure};
+
+use crate::scheduler;
+
+pub fn spawn(
+    settings: &Settings,
+    pool: &PgPool,
+    transport: &RedisTransport,
+    producer: &Producer,
+    stop: &CancellationToken,
+) -> JoinSet<()> {
+    let mut tasks = JoinSet::new();
+    let relay = Relay::new(
+        pool.clone(),
+        transport.clone(),
+        &settings.jobs,
+        producer.kicker(),
+    );
+    tasks.spawn(relay.run(stop.clone()));
+    tasks.spawn(recover_expired_leases(
+        pool.clone(),
+        settings.jobs.lease(),
+        RepeatedFailure::new("lease recovery", settings.jobs.log_repeat()),
+        stop.clone(),
+    ));
+    tasks.spawn(scheduler::run_schedule(
+        "housekeeping",
+        Duration::from_secs(settings.jobs.housekeeping_interval_secs),
+        pool.clone(),
+        producer.clone(),
+        |tick| Housekeeping {
+            tick: tick.to_rfc3339(),
+        },
+        stop.clone(),
+    ));
+    tasks.spawn(scheduler::run_schedule(
+        "shop-expiry",
+        Duration::from_secs(settings.jobs.shop_sweep_interval_secs),
+        pool.clone(),
+        producer.clone(),
+        |tick| ShopExpirySweep {
+            tick: tick.to_rfc3339(),
+        },
+        stop.clone(),
+    ));
+    tasks.spawn(scheduler::run_schedule(
+        "reports-purge",
+        Duration::from_secs(settings.reports.purge_interval_secs),
+        pool.clone(),
+        producer.clone(),
+        |tick| PurgeReports {
+            tick: tick.to_rfc3339(),
+        },
+        stop.clone(),
+    ));
+    tasks
+}
+
+/// Four times per lease: puts jobs whose worker died (lease expired) back in line.
+async fn recover_expired_leases(
+    pool: PgPool,
+    lease: Duration,
+    failures: RepeatedFailure,
+    stop: CancellationToken,
+) {
+    loop {
+        tokio::select! {
+            () = stop.cancelled() => return,
+            () = tokio::time::sleep(lease / 4) => {}
+        }
+        match ledger::recover_expired_leases(&pool).await {
+            Ok(recovered) => {
+                failures.succeeded();
+                if recovered > 0 {
+                    tracing::warn!(recovered, "jobs recovered from lost workers");
+                }
+            }
+            Err(err) => failures.failed(&err),
+        }
+    }
+}
