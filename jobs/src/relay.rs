@@ -155,9 +155,12 @@ impl Relay {
     /// every kick, and logs each distinct failure once per interval.
     pub async fn run(self, shutdown: CancellationToken) {
         let mut lost_sweep = tokio::time::interval(self.redeliver_after / 2);
+        // Whatever waited in the outbox while no process ran goes out now, not after a tick.
+        let mut first = true;
         loop {
             let failing = self.failures.failing_for().is_some();
             tokio::select! {
+                () = std::future::ready(()), if first => first = false,
                 () = shutdown.cancelled() => return,
                 () = self.kick.notified(), if !failing => {}
                 () = tokio::time::sleep(self.interval) => {}

@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod bench;
+pub mod chaos;
 pub mod db;
 pub mod mail;
 pub mod market;

@@ -42,6 +42,10 @@ pub fn worker_env(settings: &Settings) -> Vec<(String, String)> {
             settings.jobs.shop_sweep_interval_secs.to_string(),
         ),
         (
+            "COMPTOIR__WORKER__HEALTH_BIND".into(),
+            settings.worker.health_bind.to_string(),
+        ),
+        (
             "COMPTOIR__STORAGE__ROOT".into(),
             settings.storage.root.display().to_string(),
         ),

@@ -1,33 +1,47 @@
-//! Job-system benchmark against the real services (see README "Benchmarks"):
-//!   1. enqueue throughput through the API (`POST /v1/admin/jobs/{id}/retry`: auth, a
-//!      transaction with the outbox row and the audit entry, then the relay to Redis), and
-//!      `POST /v1/auth/register` (the same plus an argon2id hash, for scale);
-//!   2. jobs per second through one worker process (welcome emails to the SMTP sink);
-//!   3. enqueue-to-start latency on an idle worker (ledger `started_at - created_at`).
+//! Job-system benchmark against the real services, beside BullMQ and graphile-worker on the same
+//! Redis and PostgreSQL in the same run (see README "Benchmarks" and `bench/peers/`):
+//!   1. drain: BENCH_DRAIN_JOBS no-op jobs (`system.ping.v1`) bulk-enqueued first, then one
+//!      worker process (concurrency BENCH_CONCURRENCY) started; jobs/s from its start;
+//!   2. enqueue: BENCH_ENQUEUE_JOBS jobs, each in its own transaction through `Producer`, with
+//!      16 transactions in flight (and a relay pushing them, as in the API);
+//!   3. latency: an idle worker, one job every 50 ms, BENCH_LATENCY_SAMPLES samples; ledger
+//!      `started_at - created_at` (`created_at` is the enqueueing transaction's start);
+//!   4. backlog (BENCH_BACKLOG_JOBS, 0 skips): a backlog drained, with Redis `used_memory`
+//!      before, at its peak during the drain, and after.
 //!
 //! Run: `scripts/services.sh && COMPTOIR_ENV=test cargo bench -p comptoir-worker --bench jobs`
-//! Sizes: BENCH_JOBS (default 2000), BENCH_LATENCY_SAMPLES (default 200).
+//! Long form: `BENCH_BACKLOG_JOBS=1000000 … --bench jobs`; `BENCH_PEERS=0` skips the peers.
 
-use std::process::{Command, Stdio};
+#[path = "jobs/peers.rs"]
+mod peers;
+
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use chrono::{DateTime, Utc};
 use futures::{StreamExt, stream};
 use serde_json::json;
+use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
-use uuid::Uuid;
 
 use comptoir_domain::config::Settings;
-use comptoir_domain::types::Role;
-use comptoir_jobs::email::{EmailMessage, SendEmail};
+use comptoir_jobs::system::Ping;
 use comptoir_jobs::{Producer, RedisTransport, Relay};
 use comptoir_testkit::bench::{env_number, percentile};
-use comptoir_testkit::{TestApp, test_settings, wait_until, worker_env};
+use comptoir_testkit::{test_settings, wait_until, worker_env};
 
-const CONCURRENCY: usize = 16;
+const IN_FLIGHT: usize = 16;
+const LATENCY_GAP: Duration = Duration::from_millis(50);
 
-fn worker_process(settings: &Settings) -> std::process::Child {
+struct Ours {
+    drain_jobs_per_s: f64,
+    enqueue_jobs_per_s: f64,
+    latency_ms: [f64; 3],
+}
+
+fn worker_process(settings: &Settings) -> Child {
     Command::new(env!("CARGO_BIN_EXE_comptoir-worker"))
-        .args(["--queues", "email"])
+        .args(["--queues", "system"])
         .envs(worker_env(settings))
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
@@ -35,161 +49,206 @@ fn worker_process(settings: &Settings) -> std::process::Child {
         .expect("worker binary")
 }
 
-async fn count(app: &TestApp, status: &str) -> i64 {
-    sqlx::query_scalar("SELECT count(*) FROM jobs WHERE status = $1")
-        .bind(status)
-        .fetch_one(&app.pool)
+fn stop(mut worker: Child) {
+    let _ = worker.kill();
+    let _ = worker.wait();
+}
+
+async fn pg_now(pool: &PgPool) -> DateTime<Utc> {
+    sqlx::query_scalar("SELECT clock_timestamp()")
+        .fetch_one(pool)
         .await
-        .expect("count")
+        .expect("clock")
 }
 
-/// Fires `requests` with CONCURRENCY in flight; returns requests per second.
-async fn load(requests: Vec<reqwest::RequestBuilder>) -> f64 {
-    let total = requests.len();
-    let started = Instant::now();
-    let ok = stream::iter(requests)
-        .map(|request| async move {
-            request
-                .send()
-                .await
-                .map(|r| r.status().is_success())
-                .unwrap_or(false)
-        })
-        .buffer_unordered(CONCURRENCY)
-        .filter(|ok| futures::future::ready(*ok))
-        .count()
-        .await;
-    assert_eq!(ok, total, "every request succeeded");
-    total as f64 / started.elapsed().as_secs_f64()
-}
-
-async fn enqueue_through_api(app: &TestApp, jobs: usize) {
-    let (_, admin) = app.user_with_role(Role::Superadmin).await;
-    // Dead jobs to retry: each retry is one enqueue through the API.
+async fn insert_pings(pool: &PgPool, jobs: usize) {
     sqlx::query(
-        "INSERT INTO jobs (id, queue, kind, payload, status, max_attempts, relayed_at) \
-         SELECT gen_random_uuid(), 'email', 'email.send.v1', '{}'::jsonb, 'dead', 1, now() FROM generate_series(1, $1)",
+        "INSERT INTO jobs (id, queue, kind, payload, max_attempts) \
+         SELECT gen_random_uuid(), 'system', 'system.ping.v1', '{}'::jsonb, 3 FROM generate_series(1, $1)",
     )
-    .bind(jobs as i32)
-    .execute(&app.pool)
+    .bind(i32::try_from(jobs).unwrap_or(i32::MAX))
+    .execute(pool)
     .await
-    .expect("seed dead jobs");
-    let ids: Vec<Uuid> = sqlx::query_scalar("SELECT id FROM jobs WHERE status = 'dead'")
-        .fetch_all(&app.pool)
-        .await
-        .expect("ids");
-    let requests = ids
-        .iter()
-        .map(|id| {
-            app.client
-                .post(format!("{}/v1/admin/jobs/{id}/retry", app.address))
-                .bearer_auth(&admin)
-        })
-        .collect();
-    let per_second = load(requests).await;
-    let relayed: i64 = sqlx::query_scalar("SELECT count(*) FROM jobs WHERE relayed_at IS NULL")
-        .fetch_one(&app.pool)
+    .expect("backlog");
+}
+
+async fn wait_all_succeeded(pool: &PgPool, jobs: usize, timeout: Duration) -> DateTime<Utc> {
+    wait_until("the backlog to drain", timeout, || async {
+        let done: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM jobs WHERE status = 'succeeded' AND kind = 'system.ping.v1'",
+        )
+        .fetch_one(pool)
         .await
         .expect("count");
-    println!(
-        "enqueue via API (admin retry), {jobs} requests, {CONCURRENCY} in flight: {per_second:.0} jobs/s ({relayed} not yet relayed at the end)"
-    );
-    // Leave nothing for the next phase.
-    sqlx::query("DELETE FROM jobs")
-        .execute(&app.pool)
+        (done >= jobs as i64).then_some(())
+    })
+    .await;
+    sqlx::query_scalar("SELECT max(finished_at) FROM jobs WHERE kind = 'system.ping.v1'")
+        .fetch_one(pool)
         .await
-        .expect("clean");
-
-    let registrations = (jobs / 10).max(50);
-    let requests = (0..registrations)
-        .map(|i| {
-            let body = json!({"email": format!("bench-{i}-{}@example.com", Uuid::now_v7().simple()), "password": "correct horse battery", "name": "Bench"});
-            app.client.post(format!("{}/v1/auth/register", app.address)).json(&body)
-        })
-        .collect();
-    let per_second = load(requests).await;
-    println!(
-        "POST /v1/auth/register (argon2id + welcome email enqueue), {registrations} requests: {per_second:.0} req/s"
-    );
-    sqlx::query("DELETE FROM jobs")
-        .execute(&app.pool)
-        .await
-        .expect("clean");
+        .expect("last finish")
 }
 
-async fn enqueue_emails(app: &TestApp, producer: &Producer, jobs: usize) {
-    let mut tx = app.pool.begin().await.expect("tx");
-    for i in 0..jobs {
-        let job = SendEmail {
-            to: format!("bench-{i}@example.com"),
-            dedupe_key: format!("bench:{}", Uuid::now_v7()),
-            message: EmailMessage::Welcome {
-                name: format!("Bench {i}"),
-            },
-        };
-        producer.enqueue(&mut tx, &job).await.expect("enqueue");
-    }
-    producer.commit(tx).await.expect("commit");
+async fn clean(pool: &PgPool) {
+    sqlx::query("DELETE FROM jobs")
+        .execute(pool)
+        .await
+        .expect("clean");
+    sqlx::query("VACUUM ANALYZE jobs")
+        .execute(pool)
+        .await
+        .expect("vacuum");
 }
 
-async fn worker_throughput(app: &TestApp, producer: &Producer, jobs: usize) {
-    enqueue_emails(app, producer, jobs).await;
-    let mut worker = worker_process(&app.settings);
+/// Jobs/s of one worker process draining `jobs` queued before it started (clock from spawn).
+async fn drain(settings: &Settings, pool: &PgPool, jobs: usize) -> f64 {
+    insert_pings(pool, jobs).await;
+    sqlx::query("ANALYZE jobs")
+        .execute(pool)
+        .await
+        .expect("analyze");
+    let started = pg_now(pool).await;
+    let worker = worker_process(settings);
+    let finished = wait_all_succeeded(pool, jobs, Duration::from_secs(600)).await;
+    stop(worker);
+    clean(pool).await;
+    jobs as f64 / (finished - started).as_seconds_f64()
+}
+
+/// Jobs/s through `Producer`: one transaction per job, IN_FLIGHT at once.
+async fn enqueue(pool: &PgPool, producer: &Producer, jobs: usize) -> f64 {
     let started = Instant::now();
-    wait_until("all emails sent", Duration::from_secs(600), || async {
-        (count(app, "succeeded").await >= jobs as i64).then_some(())
-    })
-    .await;
-    let elapsed = started.elapsed().as_secs_f64();
-    println!(
-        "one worker process (email concurrency {}), {jobs} emails to the SMTP sink: {:.0} jobs/s (includes process start)",
-        app.settings.queue_concurrency("email"),
-        jobs as f64 / elapsed
-    );
-    worker.kill().expect("stop worker");
-    let _ = worker.wait();
-    sqlx::query("DELETE FROM jobs")
-        .execute(&app.pool)
-        .await
-        .expect("clean");
+    stream::iter(0..jobs)
+        .map(|_| async {
+            let mut tx = pool.begin().await.expect("tx");
+            producer
+                .enqueue(&mut tx, &Ping::default())
+                .await
+                .expect("enqueue");
+            producer.commit(tx).await.expect("commit");
+        })
+        .buffer_unordered(IN_FLIGHT)
+        .collect::<()>()
+        .await;
+    let per_second = jobs as f64 / started.elapsed().as_secs_f64();
+    clean(pool).await;
+    per_second
 }
 
-async fn latency(app: &TestApp, producer: &Producer, samples: usize) {
-    let mut worker = worker_process(&app.settings);
-    // Warm up: the worker is up and idle once its first job ran.
-    enqueue_emails(app, producer, 1).await;
-    wait_until("warm-up job", Duration::from_secs(30), || async {
-        (count(app, "succeeded").await >= 1).then_some(())
-    })
-    .await;
-    let mut latencies = Vec::with_capacity(samples);
-    for i in 0..samples {
-        enqueue_emails(app, producer, 1).await;
-        wait_until("job to finish", Duration::from_secs(30), || async {
-            (count(app, "succeeded").await >= 2 + i as i64).then_some(())
-        })
-        .await;
-        // Idle gaps so every sample starts from an idle worker.
-        tokio::time::sleep(Duration::from_millis(10 + (i as u64 * 7) % 40)).await;
+/// p50, p90, p99 of enqueue-to-start on an idle worker, in ms.
+async fn latency(
+    settings: &Settings,
+    pool: &PgPool,
+    producer: &Producer,
+    samples: usize,
+) -> [f64; 3] {
+    let worker = worker_process(settings);
+    let enqueue_one = || async {
+        let mut tx = pool.begin().await.expect("tx");
+        producer
+            .enqueue(&mut tx, &Ping::default())
+            .await
+            .expect("enqueue");
+        producer.commit(tx).await.expect("commit");
+    };
+    // Warm-up: the worker is up and idle once its first job ran.
+    enqueue_one().await;
+    wait_all_succeeded(pool, 1, Duration::from_secs(30)).await;
+    for _ in 0..samples {
+        tokio::time::sleep(LATENCY_GAP).await;
+        enqueue_one().await;
     }
-    let rows: Vec<f64> = sqlx::query_scalar(
-        "SELECT (EXTRACT(EPOCH FROM started_at - created_at) * 1000)::float8 FROM jobs WHERE status = 'succeeded' ORDER BY created_at OFFSET 1",
+    wait_all_succeeded(pool, samples + 1, Duration::from_secs(60)).await;
+    stop(worker);
+    let mut latencies: Vec<f64> = sqlx::query_scalar(
+        "SELECT (EXTRACT(EPOCH FROM started_at - created_at) * 1000)::float8 FROM jobs \
+         WHERE kind = 'system.ping.v1' ORDER BY created_at OFFSET 1",
     )
-    .fetch_all(&app.pool)
+    .fetch_all(pool)
     .await
     .expect("latencies");
-    latencies.extend(rows);
     latencies.sort_by(f64::total_cmp);
+    clean(pool).await;
+    [0.5, 0.9, 0.99].map(|p| percentile(&latencies, p))
+}
+
+/// Drains a backlog of `jobs`, sampling Redis memory; prints the figures.
+async fn backlog(settings: &Settings, pool: &PgPool, transport: &RedisTransport, jobs: usize) {
+    let before = transport.used_memory().await.expect("redis memory");
+    let inserted = Instant::now();
+    insert_pings(pool, jobs).await;
     println!(
-        "enqueue-to-start latency, idle worker, {} samples: p50 {:.1} ms, p90 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
-        latencies.len(),
-        percentile(&latencies, 0.5),
-        percentile(&latencies, 0.9),
-        percentile(&latencies, 0.99),
-        latencies.last().copied().unwrap_or_default()
+        "backlog: {jobs} jobs inserted in {:.1} s",
+        inserted.elapsed().as_secs_f64()
     );
-    worker.kill().expect("stop worker");
-    let _ = worker.wait();
+    let started = pg_now(pool).await;
+    let worker = worker_process(settings);
+    let sampling = CancellationToken::new();
+    let sampler = {
+        let (transport, sampling) = (transport.clone(), sampling.clone());
+        tokio::spawn(async move {
+            let mut peak = 0;
+            while !sampling.is_cancelled() {
+                peak = peak.max(transport.used_memory().await.unwrap_or(0));
+                tokio::time::sleep(Duration::from_millis(250)).await;
+            }
+            peak
+        })
+    };
+    let finished = wait_all_succeeded(pool, jobs, Duration::from_secs(3600)).await;
+    sampling.cancel();
+    let peak = sampler.await.expect("sampler");
+    stop(worker);
+    let after = transport.used_memory().await.expect("redis memory");
+    let secs = (finished - started).as_seconds_f64();
+    let mib = |bytes: u64| bytes as f64 / 1_048_576.0;
+    println!(
+        "backlog: {jobs} jobs drained in {secs:.1} s ({:.0} jobs/s); Redis used_memory {:.2} MiB before, {:.2} MiB peak, {:.2} MiB after",
+        jobs as f64 / secs,
+        mib(before),
+        mib(peak),
+        mib(after)
+    );
+    clean(pool).await;
+}
+
+fn row(name: &str, drain: f64, enqueue: f64, latency: [f64; 3]) {
+    println!(
+        "| {name:<28} | {drain:>9.0} | {enqueue:>9.0} | {:>6.1} | {:>6.1} | {:>6.1} |",
+        latency[0], latency[1], latency[2]
+    );
+}
+
+fn print_table(ours: &Ours, peers: &[peers::PeerResult]) {
+    println!(
+        "\n| system                       | drain j/s | enqueue/s | p50 ms | p90 ms | p99 ms |"
+    );
+    println!("|---|---|---|---|---|---|");
+    row(
+        "comptoir",
+        ours.drain_jobs_per_s,
+        ours.enqueue_jobs_per_s,
+        ours.latency_ms,
+    );
+    for peer in peers {
+        let l = &peer.latency_ms;
+        row(
+            &format!("{} {}", peer.system, peer.version),
+            peer.drain_jobs_per_s,
+            peer.enqueue_jobs_per_s,
+            [l.p50, l.p90, l.p99],
+        );
+    }
+    for peer in peers {
+        println!(
+            "comptoir / {}: drain {:.2}x, enqueue {:.2}x, p50 latency {:.2}x lower, p99 {:.2}x lower",
+            peer.system,
+            ours.drain_jobs_per_s / peer.drain_jobs_per_s,
+            ours.enqueue_jobs_per_s / peer.enqueue_jobs_per_s,
+            peer.latency_ms.p50 / ours.latency_ms[0],
+            peer.latency_ms.p99 / ours.latency_ms[2],
+        );
+    }
 }
 
 #[tokio::main]
@@ -197,32 +256,72 @@ async fn main() {
     if std::env::args().any(|a| a == "--list") {
         return; // `cargo test --benches` probes; nothing to list
     }
-    let jobs = env_number("BENCH_JOBS", 2000);
-    let samples = env_number("BENCH_LATENCY_SAMPLES", 200);
-    // The default relay sweep (1 s), so that latency comes from the post-commit wake-up.
+    let drain_jobs = env_number("BENCH_DRAIN_JOBS", 20_000);
+    let enqueue_jobs = env_number("BENCH_ENQUEUE_JOBS", 5_000);
+    let samples = env_number("BENCH_LATENCY_SAMPLES", 100);
+    let concurrency = env_number("BENCH_CONCURRENCY", 32);
+    let backlog_jobs = env_number("BENCH_BACKLOG_JOBS", 0);
     let overrides = [
-        ("server.workers", json!(2)),
+        ("jobs.queues.system.concurrency", json!(concurrency)),
         ("database.max_connections", json!(20)),
+        // The default sweep (1 s): latency must come from the post-commit wake-up.
         ("jobs.relay_interval_ms", json!(1000)),
+        ("jobs.lease_secs", json!(60)),
     ];
     let settings = test_settings(&overrides).await;
-    let app = TestApp::spawn(settings.clone()).await;
-    // Jobs enqueued by the bench itself are pushed as the API pushes its own: a relay woken by
-    // the producer's commit.
+    let pool = comptoir_domain::db::pool(&settings.database).expect("pool");
+    comptoir_domain::db::migrate(&pool)
+        .await
+        .expect("migrations");
+    // Jobs enqueued by the bench are pushed as the API pushes its own: by a relay woken by the
+    // producer's commit.
     let producer = Producer::new(&settings);
     let transport = RedisTransport::new(&settings.redis).expect("redis url");
     let relay = Relay::new(
-        app.pool.clone(),
-        transport,
+        pool.clone(),
+        transport.clone(),
         &settings.jobs,
         producer.kicker(),
     );
     tokio::spawn(relay.run(CancellationToken::new()));
     println!(
-        "comptoir job-system benchmark ({} cores)",
+        "comptoir job-system benchmark ({} cores): drain {drain_jobs} jobs, enqueue {enqueue_jobs}, {samples} latency samples, concurrency {concurrency}",
         std::thread::available_parallelism().map_or(0, |n| n.get())
     );
-    enqueue_through_api(&app, jobs).await;
-    worker_throughput(&app, &producer, jobs).await;
-    latency(&app, &producer, samples).await;
+    let drain_jobs_per_s = drain(&settings, &pool, drain_jobs).await;
+    println!("comptoir drain: {drain_jobs_per_s:.0} jobs/s");
+    let enqueue_jobs_per_s = enqueue(&pool, &producer, enqueue_jobs).await;
+    println!("comptoir enqueue: {enqueue_jobs_per_s:.0} jobs/s");
+    let latency_ms = latency(&settings, &pool, &producer, samples).await;
+    println!(
+        "comptoir latency: p50 {:.1} ms, p90 {:.1} ms, p99 {:.1} ms",
+        latency_ms[0], latency_ms[1], latency_ms[2]
+    );
+    let ours = Ours {
+        drain_jobs_per_s,
+        enqueue_jobs_per_s,
+        latency_ms,
+    };
+    let mut results = Vec::new();
+    if env_number("BENCH_PEERS", 1) == 1 && peers::install() {
+        let env = [
+            ("REDIS_URL", settings.redis.url.expose().to_owned()),
+            ("DATABASE_URL", comptoir_testkit::db::admin_url()),
+            ("BENCH_DRAIN_JOBS", drain_jobs.to_string()),
+            ("BENCH_CONCURRENCY", concurrency.to_string()),
+            ("BENCH_ENQUEUE_JOBS", enqueue_jobs.to_string()),
+            ("BENCH_ENQUEUE_IN_FLIGHT", IN_FLIGHT.to_string()),
+            ("BENCH_LATENCY_SAMPLES", samples.to_string()),
+            ("BENCH_LATENCY_GAP_MS", LATENCY_GAP.as_millis().to_string()),
+        ];
+        results.extend(
+            ["bullmq.mjs", "graphile.mjs"]
+                .iter()
+                .filter_map(|script| peers::run(script, &env)),
+        );
+    }
+    print_table(&ours, &results);
+    if backlog_jobs > 0 {
+        backlog(&settings, &pool, &transport, backlog_jobs).await;
+    }
 }

@@ -4,7 +4,8 @@ use std::time::Duration;
 
 use sqlx::PgPool;
 
-use comptoir_domain::config::Settings;
+use comptoir_domain::config::{DatabaseSettings, Settings};
+use comptoir_domain::db;
 use comptoir_jobs::Producer;
 use comptoir_storage::Storage;
 
@@ -19,6 +20,9 @@ use crate::reports::purge::ReportPurger;
 use crate::shops::ShopSweeper;
 use crate::snapshots::Snapshotter;
 
+/// Connections kept for recording sent emails: the record is one short statement.
+const RECORD_CONNECTIONS: u32 = 2;
+
 pub fn build(
     settings: &Settings,
     pool: &PgPool,
@@ -29,6 +33,10 @@ pub fn build(
     Ok(Handlers {
         mailer: Mailer::new(
             pool.clone(),
+            db::pool(&DatabaseSettings {
+                max_connections: RECORD_CONNECTIONS,
+                ..settings.database.clone()
+            })?,
             &settings.smtp,
             Duration::from_secs(settings.jobs.lease_secs),
         )?,

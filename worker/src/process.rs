@@ -12,7 +12,7 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 use comptoir_domain::config::Settings;
-use comptoir_domain::db;
+use comptoir_domain::{db, ledger};
 use comptoir_jobs::{Producer, RedisTransport, RepeatedFailure, queues};
 use comptoir_storage::Storage;
 
@@ -80,6 +80,7 @@ impl WorkerProcess {
     ) -> anyhow::Result<()> {
         let settings = &self.settings;
         let pool = db::pool(&settings.database).context("database.url")?;
+        wait_for_database(&pool, settings.jobs.log_repeat()).await;
         if settings.database.migrate_on_start {
             db::migrate(&pool).await.context("running migrations")?;
         }
@@ -192,6 +193,17 @@ impl WorkerProcess {
         tracing::info!(worker = %self.name, "comptoir-worker stopped");
         Ok(())
     }
+}
+
+/// Waits for PostgreSQL instead of failing: a worker replaced during an outage starts once it
+/// ends, as one started before Redis does.
+async fn wait_for_database(pool: &sqlx::PgPool, log_repeat: Duration) {
+    let failures = RepeatedFailure::new("waiting for the database", log_repeat);
+    while let Err(err) = ledger::ping(pool).await {
+        failures.failed(&err);
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+    failures.succeeded();
 }
 
 /// Ends the process (through `give_up`) once a consumer has failed for too long.

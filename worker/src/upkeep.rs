@@ -1,7 +1,7 @@
 //! What every worker process runs beside its consumers: the outbox relay, the recovery of jobs
 //! whose worker died, and the cron schedules.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use sqlx::PgPool;
 use tokio::task::JoinSet;
@@ -70,25 +70,41 @@ pub fn spawn(
 }
 
 /// Four times per lease: puts jobs whose worker died (lease expired) back in line.
+///
+/// Only once this process has reached the ledger without a break for a whole lease: during a
+/// PostgreSQL outage no worker can renew its leases, so right after one every lease looks
+/// expired, live workers' included. Waiting a lease gives them time to renew (every third of
+/// a lease) before anything is taken from them; a job taken from a live worker would run twice.
 async fn recover_expired_leases(
     pool: PgPool,
     lease: Duration,
     failures: RepeatedFailure,
     stop: CancellationToken,
 ) {
+    let mut reachable_since: Option<Instant> = None;
     loop {
         tokio::select! {
             () = stop.cancelled() => return,
             () = tokio::time::sleep(lease / 4) => {}
         }
-        match ledger::recover_expired_leases(&pool).await {
+        let settled = reachable_since.is_some_and(|since| since.elapsed() >= lease);
+        let result = if settled {
+            ledger::recover_expired_leases(&pool).await
+        } else {
+            ledger::ping(&pool).await.map(|()| 0)
+        };
+        match result {
             Ok(recovered) => {
                 failures.succeeded();
+                reachable_since.get_or_insert_with(Instant::now);
                 if recovered > 0 {
                     tracing::warn!(recovered, "jobs recovered from lost workers");
                 }
             }
-            Err(err) => failures.failed(&err),
+            Err(err) => {
+                reachable_since = None;
+                failures.failed(&err);
+            }
         }
     }
 }

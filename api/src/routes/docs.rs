@@ -6,8 +6,8 @@ use utoipa::OpenApi;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 
 use super::{
-    action_logs, auth, catalogue, categories, health, imports, jobs, media, notifications, orders,
-    product_images, products, promotions, reports, shop_skip, shops, users,
+    action_logs, auth, canary, catalogue, categories, health, imports, jobs, media, notifications,
+    orders, product_images, products, promotions, reports, shop_skip, shops, users,
 };
 
 #[derive(OpenApi)]
@@ -17,7 +17,7 @@ use super::{
         health::live, health::ready,
         auth::register, auth::login, auth::refresh, auth::logout, auth::me,
         users::list, users::update,
-        jobs::list, jobs::get, jobs::retry,
+        jobs::list, jobs::get, jobs::retry, canary::canary,
         action_logs::list,
         shops::create, shops::list, shops::get, shops::update, shops::set_duration, shop_skip::skip,
         categories::tree, categories::create,

@@ -2,6 +2,7 @@
 
 pub mod action_logs;
 pub mod auth;
+pub mod canary;
 pub mod catalogue;
 pub mod categories;
 mod docs;
@@ -45,6 +46,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(resource("/v1/users").route(web::get().to(users::list)))
         .service(resource("/v1/users/{id}").route(web::patch().to(users::update)))
         .service(resource("/v1/admin/jobs").route(web::get().to(jobs::list)))
+        .service(resource("/v1/admin/jobs/canary").route(web::post().to(canary::canary)))
         .service(resource("/v1/admin/jobs/{id}").route(web::get().to(jobs::get)))
         .service(resource("/v1/admin/jobs/{id}/retry").route(web::post().to(jobs::retry)))
         .service(resource("/v1/action-logs").route(web::get().to(action_logs::list)))

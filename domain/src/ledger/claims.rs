@@ -213,3 +213,9 @@ pub async fn recover_expired_leases(pool: &PgPool) -> StoreResult<u64> {
     .await?
     .rows_affected())
 }
+
+/// A round trip to the ledger (the lease recovery's proof that it is reachable).
+pub async fn ping(pool: &PgPool) -> StoreResult<()> {
+    sqlx::query("SELECT 1").execute(pool).await?;
+    Ok(())
+}

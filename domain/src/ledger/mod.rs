@@ -13,7 +13,7 @@ mod claims;
 mod relay;
 
 pub use claims::{
-    ClaimedJob, FinishedRun, Outcome, claim_batch, finish_batch, recover_expired_leases,
+    ClaimedJob, FinishedRun, Outcome, claim_batch, finish_batch, ping, recover_expired_leases,
     release_claims, renew_leases,
 };
 pub use relay::{RelayedJob, redeliver_lost, take_for_relay, unmark_relayed};

@@ -1,7 +1,9 @@
 //! Sends one email job exactly once per dedupe key: the delivery row is claimed before SMTP and
 //! marked sent after. SMTP accepts a message only at the end of DATA, so a worker killed before
-//! that has sent nothing and the re-run sends it; the one window left (killed between the
-//! server's "250 OK" and our commit, microseconds) is covered by a stable Message-ID.
+//! that has sent nothing and the re-run sends it. The one window left is a worker killed
+//! between the server's "250 OK" and our record of it: the record goes through a pool of its
+//! own, so it never queues behind the jobs' queries and that window stays about one round trip
+//! (a stable Message-ID covers it).
 
 use std::time::Duration;
 
@@ -23,6 +25,8 @@ use crate::error::{JobError, JobResult, ResultExt};
 
 pub struct Mailer {
     pool: PgPool,
+    /// Only for recording accepted messages (see the module docs).
+    record_pool: PgPool,
     /// The job lease: a delivery claimed longer ago than this by a stalled run may be retaken.
     lease: Duration,
     transport: AsyncSmtpTransport<Tokio1Executor>,
@@ -30,7 +34,12 @@ pub struct Mailer {
 }
 
 impl Mailer {
-    pub fn new(pool: PgPool, settings: &SmtpSettings, lease: Duration) -> anyhow::Result<Self> {
+    pub fn new(
+        pool: PgPool,
+        record_pool: PgPool,
+        settings: &SmtpSettings,
+        lease: Duration,
+    ) -> anyhow::Result<Self> {
         let builder = match settings.security {
             SmtpSecurity::None => {
                 AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&settings.host)
@@ -56,6 +65,7 @@ impl Mailer {
         }
         Ok(Self {
             pool,
+            record_pool,
             lease,
             transport: builder.build(),
             from: settings.from.parse().context("smtp.from")?,
@@ -122,25 +132,27 @@ impl Mailer {
         }
     }
 
-    /// The server accepted the message: recording it must not fail lightly, since a job re-run
-    /// after a failure here would send it again. A database blip is retried in place.
+    /// The server accepted the message: recording it must not fail, since a job re-run after
+    /// a failure here would send it again. A database outage is waited out in place, for as
+    /// long as it lasts: the job's claim keeps its lease (lease recovery waits for live workers
+    /// to renew after an outage), and if the claim is lost anyway the run is stopped.
     async fn record_sent(&self, delivery_id: Uuid, reply: &str) -> JobResult {
-        let mut pause = Duration::from_millis(100);
-        for _ in 0..RECORD_TRIES {
-            match deliveries::mark_sent(&self.pool, delivery_id, reply).await {
+        let mut pause = Duration::from_millis(50);
+        let mut warned = false;
+        loop {
+            match deliveries::mark_sent(&self.record_pool, delivery_id, reply).await {
                 Ok(()) => return Ok(()),
-                Err(err) => {
-                    tracing::warn!(%delivery_id, error = %err, "recording a sent email failed; retrying")
+                Err(err) if !warned => {
+                    tracing::warn!(%delivery_id, error = %err, "recording a sent email failed; retrying until the database answers");
+                    warned = true;
                 }
+                Err(_) => {}
             }
             tokio::time::sleep(pause).await;
-            pause *= 2;
+            pause = (pause * 2).min(RECORD_PAUSE_MAX);
         }
-        deliveries::mark_sent(&self.pool, delivery_id, reply)
-            .await
-            .transient()
     }
 }
 
-/// In-place attempts to record an accepted email before giving up (about 6 s in all).
-const RECORD_TRIES: u32 = 6;
+/// Longest pause between attempts to record an accepted email.
+const RECORD_PAUSE_MAX: Duration = Duration::from_secs(2);
