@@ -47,7 +47,7 @@ impl Application {
         let mut background = JoinSet::new();
         // Pushes committed jobs to Redis right after each commit (and retries while Redis is down).
         let relay = Relay::new(
-            pool.clone(),
+            db::ledger_pool(&settings.database).context("database.url")?,
             redis.clone(),
             &settings.jobs,
             producer.kicker(),

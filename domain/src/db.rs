@@ -11,18 +11,38 @@ pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations");
 
 /// A lazily connecting pool: the process starts (and reports not-ready) while Postgres is down.
 pub fn pool(settings: &DatabaseSettings) -> Result<PgPool, sqlx::Error> {
-    let options: PgConnectOptions = settings
+    Ok(pool_options(settings).connect_lazy_with(connect_options(settings, &[])?))
+}
+
+/// The pool of the job ledger's bookkeeping (relay marks, claims, lease renewals, outcomes),
+/// whose commits do not wait for the WAL flush. A PostgreSQL crash (not a worker's) can lose
+/// the last fraction of a second of them: a job then looks unclaimed or unfinished and runs
+/// again, which every handler tolerates by design (at least once, effect once). Jobs themselves
+/// are inserted by the business transactions, which stay synchronous: none is ever lost.
+pub fn ledger_pool(settings: &DatabaseSettings) -> Result<PgPool, sqlx::Error> {
+    let options = connect_options(settings, &[("synchronous_commit", "off")])?;
+    Ok(pool_options(settings).connect_lazy_with(options))
+}
+
+fn connect_options(
+    settings: &DatabaseSettings,
+    extra: &[(&str, &str)],
+) -> Result<PgConnectOptions, sqlx::Error> {
+    Ok(settings
         .url
         .expose()
         .parse::<PgConnectOptions>()?
         .log_slow_statements(tracing::log::LevelFilter::Warn, Duration::from_millis(500))
         // Statements are prepared once per connection; their optional filters (`$1 IS NULL OR
         // …`) only get index-friendly plans when planned for the actual values.
-        .options([("plan_cache_mode", "force_custom_plan")]);
-    Ok(PgPoolOptions::new()
+        .options([("plan_cache_mode", "force_custom_plan")])
+        .options(extra.iter().copied()))
+}
+
+fn pool_options(settings: &DatabaseSettings) -> PgPoolOptions {
+    PgPoolOptions::new()
         .max_connections(settings.max_connections)
         .acquire_timeout(Duration::from_secs(settings.acquire_timeout_secs))
-        .connect_lazy_with(options))
 }
 
 /// Applies pending migrations. sqlx holds a Postgres advisory lock meanwhile, so several

@@ -40,9 +40,22 @@ struct Ours {
 }
 
 fn worker_process(settings: &Settings) -> Child {
+    let system = &settings.jobs.queues["system"];
     Command::new(env!("CARGO_BIN_EXE_comptoir-worker"))
         .args(["--queues", "system"])
         .envs(worker_env(settings))
+        .env(
+            "COMPTOIR__JOBS__QUEUES__SYSTEM__CONCURRENCY",
+            system.concurrency.to_string(),
+        )
+        .env(
+            "COMPTOIR__JOBS__QUEUES__SYSTEM__FETCH_BATCH",
+            system.fetch_batch().to_string(),
+        )
+        .env(
+            "COMPTOIR__JOBS__LEASE_SECS",
+            settings.jobs.lease_secs.to_string(),
+        )
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
         .spawn()
@@ -263,6 +276,10 @@ async fn main() {
     let backlog_jobs = env_number("BENCH_BACKLOG_JOBS", 0);
     let overrides = [
         ("jobs.queues.system.concurrency", json!(concurrency)),
+        (
+            "jobs.queues.system.fetch_batch",
+            json!(env_number("BENCH_FETCH_BATCH", concurrency)),
+        ),
         ("database.max_connections", json!(20)),
         // The default sweep (1 s): latency must come from the post-commit wake-up.
         ("jobs.relay_interval_ms", json!(1000)),

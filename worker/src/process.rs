@@ -84,14 +84,22 @@ impl WorkerProcess {
         if settings.database.migrate_on_start {
             db::migrate(&pool).await.context("running migrations")?;
         }
+        let ledger_pool = db::ledger_pool(&settings.database).context("database.url")?;
         let transport = RedisTransport::new(&settings.redis).context("redis.url")?;
         let producer = Producer::new(settings);
         let storage = Storage::from_settings(&settings.storage).context("storage")?;
         let stop_upkeep = CancellationToken::new();
-        let mut tasks = upkeep::spawn(settings, &pool, &transport, &producer, &stop_upkeep);
+        let mut tasks = upkeep::spawn(
+            settings,
+            &ledger_pool,
+            &pool,
+            &transport,
+            &producer,
+            &stop_upkeep,
+        );
 
         let book = ClaimBook::start(
-            pool.clone(),
+            ledger_pool.clone(),
             self.name.clone(),
             settings.jobs.lease(),
             settings.jobs.log_repeat(),
@@ -112,7 +120,7 @@ impl WorkerProcess {
                 Arc::new(QueueConsumer::new(Fetcher {
                     queue: queue.clone(),
                     transport: transport.clone(),
-                    pool: pool.clone(),
+                    pool: ledger_pool.clone(),
                     worker: self.name.clone(),
                     lease: settings.jobs.lease(),
                     batch: queue_settings.fetch_batch(),

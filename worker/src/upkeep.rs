@@ -15,8 +15,11 @@ use comptoir_jobs::{Producer, RedisTransport, Relay, RepeatedFailure};
 
 use crate::scheduler;
 
+/// `ledger` is the bookkeeping pool (relay, lease recovery), `pool` the business one (cron
+/// jobs are enqueued like any other).
 pub fn spawn(
     settings: &Settings,
+    ledger: &PgPool,
     pool: &PgPool,
     transport: &RedisTransport,
     producer: &Producer,
@@ -24,14 +27,14 @@ pub fn spawn(
 ) -> JoinSet<()> {
     let mut tasks = JoinSet::new();
     let relay = Relay::new(
-        pool.clone(),
+        ledger.clone(),
         transport.clone(),
         &settings.jobs,
         producer.kicker(),
     );
     tasks.spawn(relay.run(stop.clone()));
     tasks.spawn(recover_expired_leases(
-        pool.clone(),
+        ledger.clone(),
         settings.jobs.lease(),
         RepeatedFailure::new("lease recovery", settings.jobs.log_repeat()),
         stop.clone(),
