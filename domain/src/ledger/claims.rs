@@ -40,7 +40,7 @@ pub async fn claim_batch(
            ORDER BY id FOR UPDATE SKIP LOCKED) \
          UPDATE jobs SET status = 'running', attempts = attempts + 1, locked_by = $2, \
            locked_until = now() + make_interval(secs => $3), started_at = now(), updated_at = now() \
-         FROM claimable WHERE jobs.id = claimable.id \
+         WHERE jobs.id = ANY(ARRAY(SELECT id FROM claimable)) \
          RETURNING jobs.id, jobs.queue, jobs.kind, jobs.payload, jobs.attempts, jobs.max_attempts",
     )
     .bind(ids)

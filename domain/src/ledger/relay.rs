@@ -36,13 +36,16 @@ pub async fn take_for_relay(pool: &PgPool, rooms: &[(&str, u32)]) -> StoreResult
              SELECT id FROM jobs WHERE queue = w.queue AND relayed_at IS NULL \
                AND status IN ('queued', 'retrying') AND run_at <= now() \
              ORDER BY run_at LIMIT w.room FOR UPDATE SKIP LOCKED) j) \
-         UPDATE jobs SET relayed_at = now(), updated_at = now() FROM picked WHERE jobs.id = picked.id \
+         UPDATE jobs SET relayed_at = now(), updated_at = now() \
+         WHERE jobs.id = ANY(ARRAY(SELECT id FROM picked)) \
          RETURNING jobs.id, jobs.queue, jobs.relayed_at",
     )
     .bind(&queues)
     .bind(&limits)
     .fetch_all(pool)
     .await?;
+    // (`= ANY(ARRAY(…))`: joined with the CTE instead, the planner cannot know the LIMIT and
+    // hash-joins the whole table on every round.)
     // UUIDv7 ids are time-ordered: the closest cheap stand-in for run_at order.
     taken.sort_by_key(|job| job.id);
     Ok(taken)
