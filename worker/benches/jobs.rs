@@ -28,7 +28,7 @@ use comptoir_domain::config::Settings;
 use comptoir_jobs::system::Ping;
 use comptoir_jobs::{Producer, RedisTransport, Relay};
 use comptoir_testkit::bench::{env_number, percentile};
-use comptoir_testkit::{test_settings, wait_until, worker_env};
+use comptoir_testkit::{test_settings, worker_env};
 
 const IN_FLIGHT: usize = 16;
 const LATENCY_GAP: Duration = Duration::from_millis(50);
@@ -85,21 +85,35 @@ async fn insert_pings(pool: &PgPool, jobs: usize) {
     .expect("backlog");
 }
 
+/// Waits (polling twice a second, through the status index) until no ping is left unfinished;
+/// returns when the last one finished.
 async fn wait_all_succeeded(pool: &PgPool, jobs: usize, timeout: Duration) -> DateTime<Utc> {
-    wait_until("the backlog to drain", timeout, || async {
-        let done: i64 = sqlx::query_scalar(
-            "SELECT count(*) FROM jobs WHERE status = 'succeeded' AND kind = 'system.ping.v1'",
+    let deadline = Instant::now() + timeout;
+    loop {
+        let open: bool = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM jobs WHERE kind = 'system.ping.v1' \
+             AND status IN ('queued', 'running', 'retrying'))",
         )
         .fetch_one(pool)
         .await
-        .expect("count");
-        (done >= jobs as i64).then_some(())
-    })
-    .await;
-    sqlx::query_scalar("SELECT max(finished_at) FROM jobs WHERE kind = 'system.ping.v1'")
-        .fetch_one(pool)
-        .await
-        .expect("last finish")
+        .expect("open jobs");
+        if !open {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the jobs did not drain in {timeout:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    let (done, last): (i64, DateTime<Utc>) = sqlx::query_as(
+        "SELECT count(*), max(finished_at) FROM jobs WHERE kind = 'system.ping.v1' AND status = 'succeeded'",
+    )
+    .fetch_one(pool)
+    .await
+    .expect("last finish");
+    assert_eq!(done, jobs as i64, "every job succeeded");
+    last
 }
 
 async fn clean(pool: &PgPool) {
