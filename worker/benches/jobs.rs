@@ -142,18 +142,21 @@ async fn drain(settings: &Settings, pool: &PgPool, jobs: usize) -> f64 {
     jobs as f64 / (finished - started).as_seconds_f64()
 }
 
+/// One ping in its own transaction, as a business write enqueues its job.
+async fn enqueue_one(pool: &PgPool, producer: &Producer) {
+    let mut tx = pool.begin().await.expect("tx");
+    producer
+        .enqueue(&mut tx, &Ping::default())
+        .await
+        .expect("enqueue");
+    producer.commit(tx).await.expect("commit");
+}
+
 /// Jobs/s through `Producer`: one transaction per job, IN_FLIGHT at once.
 async fn enqueue(pool: &PgPool, producer: &Producer, jobs: usize) -> f64 {
     let started = Instant::now();
     stream::iter(0..jobs)
-        .map(|_| async {
-            let mut tx = pool.begin().await.expect("tx");
-            producer
-                .enqueue(&mut tx, &Ping::default())
-                .await
-                .expect("enqueue");
-            producer.commit(tx).await.expect("commit");
-        })
+        .map(|_| enqueue_one(pool, producer))
         .buffer_unordered(IN_FLIGHT)
         .collect::<()>()
         .await;
@@ -170,20 +173,12 @@ async fn latency(
     samples: usize,
 ) -> [f64; 3] {
     let worker = worker_process(settings);
-    let enqueue_one = || async {
-        let mut tx = pool.begin().await.expect("tx");
-        producer
-            .enqueue(&mut tx, &Ping::default())
-            .await
-            .expect("enqueue");
-        producer.commit(tx).await.expect("commit");
-    };
     // Warm-up: the worker is up and idle once its first job ran.
-    enqueue_one().await;
+    enqueue_one(pool, producer).await;
     wait_all_succeeded(pool, 1, Duration::from_secs(30)).await;
     for _ in 0..samples {
         tokio::time::sleep(LATENCY_GAP).await;
-        enqueue_one().await;
+        enqueue_one(pool, producer).await;
     }
     wait_all_succeeded(pool, samples + 1, Duration::from_secs(60)).await;
     stop(worker);

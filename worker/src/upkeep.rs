@@ -3,6 +3,7 @@
 
 use std::time::{Duration, Instant};
 
+use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
@@ -11,7 +12,7 @@ use comptoir_domain::config::Settings;
 use comptoir_domain::ledger;
 use comptoir_jobs::maintenance::{Housekeeping, ShopExpirySweep};
 use comptoir_jobs::reports::PurgeReports;
-use comptoir_jobs::{Producer, RedisTransport, Relay, RepeatedFailure};
+use comptoir_jobs::{Job, Producer, RedisTransport, Relay, RepeatedFailure};
 
 use crate::scheduler;
 
@@ -39,37 +40,58 @@ pub fn spawn(
         RepeatedFailure::new("lease recovery", settings.jobs.log_repeat()),
         stop.clone(),
     ));
-    tasks.spawn(scheduler::run_schedule(
+    let cron = Cron {
+        pool,
+        producer,
+        stop,
+    };
+    tasks.spawn(cron.schedule(
         "housekeeping",
-        Duration::from_secs(settings.jobs.housekeeping_interval_secs),
-        pool.clone(),
-        producer.clone(),
+        settings.jobs.housekeeping_interval_secs,
         |tick| Housekeeping {
             tick: tick.to_rfc3339(),
         },
-        stop.clone(),
     ));
-    tasks.spawn(scheduler::run_schedule(
+    tasks.spawn(cron.schedule(
         "shop-expiry",
-        Duration::from_secs(settings.jobs.shop_sweep_interval_secs),
-        pool.clone(),
-        producer.clone(),
+        settings.jobs.shop_sweep_interval_secs,
         |tick| ShopExpirySweep {
             tick: tick.to_rfc3339(),
         },
-        stop.clone(),
     ));
-    tasks.spawn(scheduler::run_schedule(
+    tasks.spawn(cron.schedule(
         "reports-purge",
-        Duration::from_secs(settings.reports.purge_interval_secs),
-        pool.clone(),
-        producer.clone(),
+        settings.reports.purge_interval_secs,
         |tick| PurgeReports {
             tick: tick.to_rfc3339(),
         },
-        stop.clone(),
     ));
     tasks
+}
+
+/// What every schedule of the process shares.
+struct Cron<'a> {
+    pool: &'a PgPool,
+    producer: &'a Producer,
+    stop: &'a CancellationToken,
+}
+
+impl Cron<'_> {
+    fn schedule<J: Job>(
+        &self,
+        name: &'static str,
+        period_secs: u64,
+        make_job: fn(DateTime<Utc>) -> J,
+    ) -> impl Future<Output = ()> + Send + 'static {
+        scheduler::run_schedule(
+            name,
+            Duration::from_secs(period_secs),
+            self.pool.clone(),
+            self.producer.clone(),
+            make_job,
+            self.stop.clone(),
+        )
+    }
 }
 
 /// Four times per lease: puts jobs whose worker died (lease expired) back in line.

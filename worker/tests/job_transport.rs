@@ -30,6 +30,20 @@ async fn insert_pings(pool: &PgPool, jobs: i32) {
     .expect("burst");
 }
 
+/// A migrated database, its Redis, and a relay as the API runs it.
+async fn relay_of(settings: &Settings) -> (PgPool, RedisTransport, Relay) {
+    let pool = db::pool(&settings.database).expect("pool");
+    db::migrate(&pool).await.expect("migrations");
+    let transport = RedisTransport::new(&settings.redis).expect("redis url");
+    let relay = Relay::new(
+        pool.clone(),
+        transport.clone(),
+        &settings.jobs,
+        Producer::new(settings).kicker(),
+    );
+    (pool, transport, relay)
+}
+
 async fn count(pool: &PgPool, status: &str) -> i64 {
     sqlx::query_scalar("SELECT count(*) FROM jobs WHERE status = $1")
         .bind(status)
@@ -130,17 +144,8 @@ async fn a_burst_of_200000_jobs_drains_with_redis_holding_only_the_window() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_relay_fills_a_window_and_leaves_the_backlog_in_the_outbox() {
     let settings = test_settings(&[("jobs.queues.system.window", json!(100))]).await;
-    let pool = db::pool(&settings.database).expect("pool");
-    db::migrate(&pool).await.expect("migrations");
-    let transport = RedisTransport::new(&settings.redis).expect("redis url");
+    let (pool, transport, relay) = relay_of(&settings).await;
     insert_pings(&pool, 1_000).await;
-    let producer = Producer::new(&settings);
-    let relay = Relay::new(
-        pool.clone(),
-        transport.clone(),
-        &settings.jobs,
-        producer.kicker(),
-    );
 
     assert_eq!(relay.drain().await.expect("relay"), 100);
     assert_eq!(relay.drain().await.expect("relay"), 0, "the window is full");
@@ -155,17 +160,8 @@ async fn the_relay_fills_a_window_and_leaves_the_backlog_in_the_outbox() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn messages_lost_with_an_emptied_redis_are_delivered_again() {
     let settings = test_settings(&[]).await;
-    let pool = db::pool(&settings.database).expect("pool");
-    db::migrate(&pool).await.expect("migrations");
-    let transport = RedisTransport::new(&settings.redis).expect("redis url");
+    let (pool, transport, relay) = relay_of(&settings).await;
     insert_pings(&pool, 50).await;
-    let producer = Producer::new(&settings);
-    let relay = Relay::new(
-        pool.clone(),
-        transport.clone(),
-        &settings.jobs,
-        producer.kicker(),
-    );
     relay.drain().await.expect("relay");
     // Redis restarts empty: every message is gone, the ledger says they were handed over.
     let mut connection = transport.connection().await.expect("redis");
