@@ -13,11 +13,11 @@
 // stdout at the end; everything else goes to stderr. Exits non-zero on failure.
 
 import { randomBytes } from "node:crypto";
-import { readFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
-import { setTimeout as sleep } from "node:timers/promises";
 
 import pg from "pg";
+
+import { benchConfig, log, measureLatency, pkgVersion, recordJobFailure, reportRate, runBenchmark, runConcurrent, runSteps, setLogTag, waitFor } from "./common.mjs";
 
 // graphile-worker logs one INFO line per completed job unless this is set; it
 // is read when the module loads, hence the dynamic import below. (Our logger
@@ -27,82 +27,11 @@ const { Logger, run, runMigrations } = await import("graphile-worker");
 
 const SYSTEM = "graphile-worker";
 const SCHEMA = "graphile_worker";
-
-function envInt(name, dflt, min = 1) {
-  const raw = process.env[name];
-  if (raw === undefined || raw === "") return dflt;
-  const v = Number(raw);
-  if (!Number.isInteger(v) || v < min) {
-    throw new Error(`${name} must be an integer >= ${min}, got ${JSON.stringify(raw)}`);
-  }
-  return v;
-}
-
-function log(...args) {
-  console.error(`[peer:graphile]`, ...args);
-}
-
-function pkgVersion(name) {
-  const url = new URL(`./node_modules/${name}/package.json`, import.meta.url);
-  return JSON.parse(readFileSync(url, "utf8")).version;
-}
-
-/** Nearest-rank percentile of an ascending-sorted array. */
-function percentile(sorted, p) {
-  const rank = Math.ceil((p / 100) * sorted.length);
-  return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1];
-}
-
-// Set once the run is being aborted (timeout, signal, error): the phases stop
-// at their next step instead of racing the cleanup.
-let aborted = false;
-function checkAborted() {
-  if (aborted) throw new Error("aborted");
-}
-
-const round1 = (x) => Math.round(x * 10) / 10;
-const round3 = (x) => Math.round(x * 1000) / 1000;
-
-let jobFailure = null;
-
-/** Resolves when `done()` returns true, checked every `stepMs`; rejects after `ms`. */
-async function waitFor(what, done, ms, stepMs = 1) {
-  const deadline = performance.now() + ms;
-  while (!(await done())) {
-    checkAborted();
-    if (jobFailure) throw new Error(`a job failed while waiting for ${what}: ${jobFailure}`);
-    if (performance.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await sleep(stepMs);
-  }
-}
-
-/** Run `total` async operations with at most `inFlight` in progress at once. */
-async function runConcurrent(total, inFlight, op) {
-  let next = 0;
-  const lanes = [];
-  for (let l = 0; l < Math.min(inFlight, total); l++) {
-    lanes.push(
-      (async () => {
-        while (next < total) {
-          checkAborted();
-          const i = next++;
-          await op(i);
-        }
-      })(),
-    );
-  }
-  await Promise.all(lanes);
-}
+setLogTag("graphile");
 
 const cfg = {
   databaseUrl: process.env.DATABASE_URL || "postgres://postgres@127.0.0.1:5432/postgres",
-  drainJobs: envInt("BENCH_DRAIN_JOBS", 5000),
-  concurrency: envInt("BENCH_CONCURRENCY", 32),
-  enqueueJobs: envInt("BENCH_ENQUEUE_JOBS", 5000),
-  enqueueInFlight: envInt("BENCH_ENQUEUE_IN_FLIGHT", 16),
-  latencySamples: envInt("BENCH_LATENCY_SAMPLES", 100),
-  latencyGapMs: envInt("BENCH_LATENCY_GAP_MS", 50, 0),
-  timeoutS: envInt("BENCH_TIMEOUT_S", 600),
+  ...benchConfig(),
 };
 
 const dbName = `peer_graphile_${randomBytes(6).toString("hex")}`;
@@ -167,27 +96,13 @@ async function dropDatabase() {
   }
 }
 
-let cleanupPromise = null;
-/** Idempotent: every caller waits for the same single cleanup. */
 function cleanup() {
-  cleanupPromise ??= doCleanup();
-  return cleanupPromise;
-}
-
-async function doCleanup() {
-  const steps = [
+  return runSteps([
     ["stopping runner", stopRunner],
     ["closing client", async () => client && (await client.end())],
     ["closing pool", async () => pool && (await pool.end())],
     ["dropping database", dropDatabase],
-  ];
-  for (const [what, fn] of steps) {
-    try {
-      await fn();
-    } catch (e) {
-      log(`${what} failed:`, e?.message ?? e);
-    }
-  }
+  ]);
 }
 
 async function startRunner(noop) {
@@ -202,7 +117,7 @@ async function startRunner(noop) {
     taskList: { noop },
   });
   r.events.on("job:error", ({ job, error }) => {
-    jobFailure ??= `job ${job.id}: ${error?.message ?? error}`;
+    recordJobFailure(`job ${job.id}: ${error?.message ?? error}`);
     log(`job ${job.id} errored:`, error?.message ?? error);
   });
   runner = r;
@@ -245,9 +160,7 @@ async function benchDrain() {
   await stopRunner();
   await vacuum();
   if (handled !== n) throw new Error(`drain: handled ${handled} jobs, expected ${n}`);
-  const rate = n / secs;
-  log(`drain: ${n} jobs in ${secs.toFixed(3)} s = ${rate.toFixed(1)} jobs/s`);
-  return { secs, rate };
+  return reportRate("drain", n, secs);
 }
 
 async function benchEnqueue() {
@@ -284,52 +197,17 @@ async function benchEnqueue() {
   // Remove them so the latency phase starts with an empty queue.
   await client.query(`DELETE FROM ${SCHEMA}._private_jobs`);
   await vacuum();
-  const rate = n / secs;
-  log(`enqueue: ${n} jobs in ${secs.toFixed(3)} s = ${rate.toFixed(1)} jobs/s`);
-  return { secs, rate };
+  return reportRate("enqueue", n, secs);
 }
 
-async function benchLatency() {
-  const n = cfg.latencySamples;
-  const gap = cfg.latencyGapMs;
-  log(`latency: ${n} samples, one job every ${gap} ms, idle worker (concurrency ${cfg.concurrency})`);
-  const tAdd = new Float64Array(n);
-  const addMs = new Float64Array(n);
-  const lat = new Float64Array(n).fill(NaN);
-  let seen = 0;
-  await startRunner(async (payload) => {
-    const now = performance.now();
-    const i = payload?.i;
-    if (Number.isInteger(i) && i >= 0 && i < n && Number.isNaN(lat[i])) {
-      lat[i] = now - tAdd[i];
-      seen++;
-    }
+function benchLatency() {
+  return measureLatency(cfg, {
+    startWorker: (onJob) => startRunner(async (payload) => onJob(payload?.i)),
+    // Let the workers finish their first (empty) poll and go idle (LISTEN).
+    idleMs: 500,
+    add: (i) => client.query(`SELECT FROM ${SCHEMA}.add_job('noop', json_build_object('i', $1::int))`, [i]),
+    stopWorker: stopRunner,
   });
-  // Let the workers finish their first (empty) poll and go idle (LISTEN).
-  await sleep(500);
-
-  const start = performance.now();
-  for (let i = 0; i < n; i++) {
-    checkAborted();
-    const due = start + i * gap;
-    const wait = due - performance.now();
-    if (wait > 0) await sleep(wait);
-    tAdd[i] = performance.now();
-    await client.query(`SELECT FROM ${SCHEMA}.add_job('noop', json_build_object('i', $1::int))`, [i]);
-    addMs[i] = performance.now() - tAdd[i];
-  }
-  await waitFor("latency samples", () => seen >= n, 30_000);
-  await stopRunner();
-
-  const sorted = Array.from(lat).sort((a, b) => a - b);
-  const res = {
-    p50: round3(percentile(sorted, 50)),
-    p90: round3(percentile(sorted, 90)),
-    p99: round3(percentile(sorted, 99)),
-  };
-  log(`latency: p50 ${res.p50} ms, p90 ${res.p90} ms, p99 ${res.p99} ms (max ${round3(sorted[n - 1])} ms); ` +
-      `the add call itself took p50 ${round3(percentile(Array.from(addMs).sort((a, b) => a - b), 50))} ms`);
-  return res;
 }
 
 async function main() {
@@ -358,57 +236,7 @@ async function main() {
   const drain = await benchDrain();
   const enqueue = await benchEnqueue();
   const latency = await benchLatency();
-
-  return {
-    system: SYSTEM,
-    version,
-    drain_jobs: cfg.drainJobs,
-    drain_jobs_per_s: round1(drain.rate),
-    enqueue_jobs: cfg.enqueueJobs,
-    enqueue_jobs_per_s: round1(enqueue.rate),
-    concurrency: cfg.concurrency,
-    enqueue_in_flight: cfg.enqueueInFlight,
-    latency_samples: cfg.latencySamples,
-    latency_gap_ms: cfg.latencyGapMs,
-    latency_ms: latency,
-  };
+  return { version, drain, enqueue, latency };
 }
 
-function finish(code, line) {
-  const exit = () => process.exit(code);
-  if (line !== undefined) process.stdout.write(line + "\n", exit);
-  else exit();
-}
-
-let aborting = null;
-/** Stop the run: the first call cleans up and exits with its code; later calls only log. */
-function abort(reason, code) {
-  log(reason);
-  if (aborting) return aborting;
-  aborted = true;
-  // Cleanup gets a bounded time of its own; then exit regardless.
-  setTimeout(() => finish(code), 15_000).unref();
-  aborting = cleanup()
-    .catch((e) => log("cleanup failed:", e?.message ?? e))
-    .finally(() => finish(code));
-  return aborting;
-}
-
-const overall = setTimeout(
-  () => void abort(`overall timeout of ${cfg.timeoutS} s reached; aborting`, 124),
-  cfg.timeoutS * 1000,
-);
-overall.unref();
-for (const sig of ["SIGINT", "SIGTERM"]) {
-  process.once(sig, () => void abort(`received ${sig}; aborting`, 130));
-}
-process.on("unhandledRejection", (e) => void abort(`unhandled rejection: ${e?.stack ?? e}`, 1));
-
-main().then(
-  async (result) => {
-    await cleanup();
-    clearTimeout(overall);
-    finish(0, JSON.stringify(result));
-  },
-  (e) => void abort(aborted ? "run stopped" : `failed: ${e?.stack ?? e}`, 1),
-);
+runBenchmark({ system: SYSTEM, cfg, main, cleanup });

@@ -24,6 +24,15 @@ pub fn ledger_pool(settings: &DatabaseSettings) -> Result<PgPool, sqlx::Error> {
     Ok(pool_options(settings).connect_lazy_with(options))
 }
 
+/// A small pool whose connections are opened at once and kept, for a statement that must not
+/// wait for a connection to be set up when it runs (see the mailer's record of a sent email).
+pub fn warm_pool(settings: &DatabaseSettings, connections: u32) -> Result<PgPool, sqlx::Error> {
+    Ok(pool_options(settings)
+        .max_connections(connections)
+        .min_connections(connections)
+        .connect_lazy_with(connect_options(settings, &[])?))
+}
+
 fn connect_options(
     settings: &DatabaseSettings,
     extra: &[(&str, &str)],

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use sqlx::PgPool;
 
-use comptoir_domain::config::{DatabaseSettings, Settings};
+use comptoir_domain::config::Settings;
 use comptoir_domain::db;
 use comptoir_jobs::Producer;
 use comptoir_storage::Storage;
@@ -33,10 +33,7 @@ pub fn build(
     Ok(Handlers {
         mailer: Mailer::new(
             pool.clone(),
-            db::pool(&DatabaseSettings {
-                max_connections: RECORD_CONNECTIONS,
-                ..settings.database.clone()
-            })?,
+            db::warm_pool(&settings.database, RECORD_CONNECTIONS)?,
             &settings.smtp,
             Duration::from_secs(settings.jobs.lease_secs),
         )?,

@@ -128,6 +128,7 @@ async fn finish(
     figures.api_during_outage = probe::tally(&outage_answers);
     figures.lost = verdict.lost;
     figures.duplicated = verdict.duplicated;
+    figures.resent_after_kill = verdict.resent_after_kill;
     figures.drain = ledger::describe_drain(drain);
     figures.duration = started.elapsed();
     let wrong_answers = probe::wrong(&outage_answers);

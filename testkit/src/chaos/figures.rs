@@ -34,6 +34,9 @@ pub struct Figures {
     pub api_recovery: Option<Duration>,
     pub lost: usize,
     pub duplicated: usize,
+    /// Emails sent twice because a worker was killed between the SMTP server's acceptance and
+    /// its record of it: the one repeat SMTP cannot rule out.
+    pub resent_after_kill: usize,
     pub longest_recovery: Option<Recovery>,
     pub longest_stall: Option<f64>,
     /// The longest time from a job's creation to its success.
@@ -91,6 +94,10 @@ impl Figures {
             row("API recovery after PG", api_recovery),
             row("lost", self.lost.to_string()),
             row("duplicated", self.duplicated.to_string()),
+            row(
+                "emails resent, kill after SMTP 250",
+                self.resent_after_kill.to_string(),
+            ),
             row("longest recovery", recovery),
             row("longest stall", seconds(self.longest_stall)),
             row("slowest job", seconds(self.slowest_job)),

@@ -2,8 +2,8 @@
 //! marked sent after. SMTP accepts a message only at the end of DATA, so a worker killed before
 //! that has sent nothing and the re-run sends it. The one window left is a worker killed
 //! between the server's "250 OK" and our record of it: the record goes through a pool of its
-//! own, so it never queues behind the jobs' queries and that window stays about one round trip
-//! (a stable Message-ID covers it).
+//! own whose connections are open before the first send, so it never waits for a connection
+//! and that window stays about one round trip (a stable Message-ID covers it).
 
 use std::time::Duration;
 

@@ -1,6 +1,11 @@
 //! The chaos suite's verdict: each effect of the load (see `chaos_load.rs`) happened exactly
 //! once. Missing effects count as lost, repeated ones as duplicated; anything else wrong (a
 //! delivery stuck half-way, an import whose progress disagrees with the catalogue) is noted.
+//!
+//! One repeat is told apart: an email sent again because its first run was SIGKILLed after the
+//! SMTP server accepted it and before the worker recorded that (SMTP has no idempotency key;
+//! both copies carry the same Message-ID). It is counted on its own and does not fail the run;
+//! any other repeat does.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -17,6 +22,8 @@ use crate::chaos_load::Load;
 pub struct Verdict {
     pub lost: usize,
     pub duplicated: usize,
+    /// Emails sent again after a kill inside SMTP's acceptance window (see the module docs).
+    pub resent_after_kill: usize,
     pub notes: Vec<String>,
 }
 
@@ -136,7 +143,12 @@ async fn emails(pool: &PgPool, load: &Load, mail: &[Received], verdict: &mut Ver
         match copies.len() {
             0 => unsent += 1,
             1 => {}
-            n => repeated.push((n - 1, format!("{key} (delivery {id}, claimed {attempts}×)"))),
+            n => repeated.push((
+                n - 1,
+                format!("{key} (delivery {id}, claimed {attempts}×)"),
+                key.clone(),
+                to.clone(),
+            )),
         }
         if copies.iter().any(|m| m.recipients != [to.clone()]) {
             verdict.wrong(format!(
@@ -150,10 +162,24 @@ async fn emails(pool: &PgPool, load: &Load, mail: &[Received], verdict: &mut Ver
             "deliveries whose Message-ID never reached the sink".to_owned(),
         );
     }
-    if !repeated.is_empty() {
-        let examples: Vec<&str> = repeated.iter().take(5).map(|(_, e)| e.as_str()).collect();
+    let mut resent_to: BTreeMap<String, usize> = BTreeMap::new();
+    let mut unexplained = Vec::new();
+    for (extra, what, key, to) in repeated {
+        if first_run_was_killed(pool, &key).await {
+            verdict.resent_after_kill += extra;
+            *resent_to.entry(to).or_default() += extra;
+        } else {
+            unexplained.push((extra, what));
+        }
+    }
+    if !unexplained.is_empty() {
+        let examples: Vec<&str> = unexplained
+            .iter()
+            .take(5)
+            .map(|(_, e)| e.as_str())
+            .collect();
         verdict.duplicated(
-            repeated.iter().map(|(n, _)| n).sum(),
+            unexplained.iter().map(|(n, _)| n).sum(),
             format!(
                 "emails whose Message-ID the sink received again: {}",
                 examples.join(", ")
@@ -167,14 +193,34 @@ async fn emails(pool: &PgPool, load: &Load, mail: &[Received], verdict: &mut Ver
             "messages in the sink without a delivery row".to_owned(),
         );
     }
-    per_recipient(&expected, mail, verdict);
+    per_recipient(&expected, mail, &resent_to, verdict);
+}
+
+/// Whether the email job of `dedupe_key` lost a run to a dead worker (its lease expired).
+async fn first_run_was_killed(pool: &PgPool, dedupe_key: &str) -> bool {
+    sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM jobs WHERE kind = 'email.send.v1' \
+         AND payload ->> 'dedupe_key' = $1 AND last_error LIKE 'worker lost%')",
+    )
+    .bind(dedupe_key)
+    .fetch_one(pool)
+    .await
+    .expect("email job")
 }
 
 /// One message per expected email, per recipient.
-fn per_recipient(expected: &[(String, String)], mail: &[Received], verdict: &mut Verdict) {
+fn per_recipient(
+    expected: &[(String, String)],
+    mail: &[Received],
+    resent_to: &BTreeMap<String, usize>,
+    verdict: &mut Verdict,
+) {
     let mut want: BTreeMap<&str, usize> = BTreeMap::new();
     for (_, to) in expected {
         *want.entry(to.as_str()).or_default() += 1;
+    }
+    for (to, extra) in resent_to {
+        *want.entry(to.as_str()).or_default() += extra;
     }
     let mut got: BTreeMap<&str, usize> = BTreeMap::new();
     for to in mail.iter().flat_map(|m| &m.recipients) {
