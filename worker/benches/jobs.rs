@@ -49,6 +49,10 @@ fn worker_process(settings: &Settings) -> Child {
             system.concurrency.to_string(),
         )
         .env(
+            "COMPTOIR__JOBS__QUEUES__SYSTEM__WINDOW",
+            system.window().to_string(),
+        )
+        .env(
             "COMPTOIR__JOBS__QUEUES__SYSTEM__FETCH_BATCH",
             system.fetch_batch().to_string(),
         )
@@ -287,7 +291,8 @@ async fn main() {
         ("jobs.queues.system.concurrency", json!(concurrency)),
         (
             "jobs.queues.system.fetch_batch",
-            json!(env_number("BENCH_FETCH_BATCH", concurrency)),
+            // The `system` queue's own setting (config/default.toml) unless given.
+            json!(env_number("BENCH_FETCH_BATCH", 256)),
         ),
         ("database.max_connections", json!(20)),
         // The default sweep (1 s): latency must come from the post-commit wake-up.
