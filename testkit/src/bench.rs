@@ -12,3 +12,15 @@ pub fn env_number(name: &str, default: usize) -> usize {
 pub fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[((sorted.len() - 1) as f64 * p).round() as usize]
 }
+
+/// Whether any `system.ping.v1` job is still unfinished: cheap through the ledger's status
+/// index, so the burst test and the job bench can poll it while a large backlog drains.
+pub async fn pings_unfinished(pool: &sqlx::PgPool) -> bool {
+    sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM jobs WHERE kind = 'system.ping.v1' \
+         AND status IN ('queued', 'running', 'retrying'))",
+    )
+    .fetch_one(pool)
+    .await
+    .expect("unfinished pings")
+}

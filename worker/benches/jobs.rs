@@ -27,7 +27,7 @@ use tokio_util::sync::CancellationToken;
 use comptoir_domain::config::Settings;
 use comptoir_jobs::system::Ping;
 use comptoir_jobs::{Producer, RedisTransport, Relay};
-use comptoir_testkit::bench::{env_number, percentile};
+use comptoir_testkit::bench::{env_number, percentile, pings_unfinished};
 use comptoir_testkit::{test_settings, worker_env};
 
 const IN_FLIGHT: usize = 16;
@@ -94,14 +94,7 @@ async fn insert_pings(pool: &PgPool, jobs: usize) {
 async fn wait_all_succeeded(pool: &PgPool, jobs: usize, timeout: Duration) -> DateTime<Utc> {
     let deadline = Instant::now() + timeout;
     loop {
-        let open: bool = sqlx::query_scalar(
-            "SELECT EXISTS (SELECT 1 FROM jobs WHERE kind = 'system.ping.v1' \
-             AND status IN ('queued', 'running', 'retrying'))",
-        )
-        .fetch_one(pool)
-        .await
-        .expect("open jobs");
-        if !open {
+        if !pings_unfinished(pool).await {
             break;
         }
         assert!(

@@ -16,6 +16,7 @@ use sqlx::PgPool;
 use comptoir_domain::config::Settings;
 use comptoir_domain::db;
 use comptoir_jobs::{Producer, RedisTransport, Relay};
+use comptoir_testkit::bench::pings_unfinished;
 use comptoir_testkit::{test_settings, wait_until, worker_env};
 use support::{free_port, spawn_worker_process};
 
@@ -97,14 +98,7 @@ async fn a_burst_of_200000_jobs_drains_with_redis_holding_only_the_window() {
                 Ordering::Relaxed,
             );
             // Cheap while the burst drains (the status index), exact at the end.
-            let open: bool = sqlx::query_scalar(
-                "SELECT EXISTS (SELECT 1 FROM jobs WHERE kind = 'system.ping.v1' \
-                 AND status IN ('queued', 'running', 'retrying'))",
-            )
-            .fetch_one(pool)
-            .await
-            .expect("open jobs");
-            (!open).then_some(())
+            (!pings_unfinished(pool).await).then_some(())
         }
     })
     .await;
@@ -224,6 +218,20 @@ fn count_lines(stream: impl std::io::Read + Send + 'static, lines: Arc<AtomicUsi
     });
 }
 
+/// Waits until the worker on `port` answers its readiness probe with `status`.
+async fn readiness(port: u16, status: u16) -> (u16, serde_json::Value) {
+    wait_until(
+        "the worker's readiness",
+        Duration::from_secs(30),
+        || async {
+            probe(port, "/health/ready")
+                .await
+                .filter(|(answered, _)| *answered == status)
+        },
+    )
+    .await
+}
+
 async fn probe(port: u16, path: &str) -> Option<(u16, serde_json::Value)> {
     let response = reqwest::get(format!("http://127.0.0.1:{port}{path}"))
         .await
@@ -241,16 +249,7 @@ async fn a_worker_whose_redis_is_down_for_a_minute_logs_a_few_lines_and_reports_
     count_lines(worker.stdout.take().expect("stdout"), lines.clone());
     count_lines(worker.stderr.take().expect("stderr"), lines.clone());
 
-    let (status, body) = wait_until(
-        "the worker to report itself unready",
-        Duration::from_secs(30),
-        || async {
-            probe(health_port, "/health/ready")
-                .await
-                .filter(|(status, _)| *status == 503)
-        },
-    )
-    .await;
+    let (status, body) = readiness(health_port, 503).await;
     assert_eq!(status, 503);
     assert_eq!(body["failing"][0]["queue"], "email", "{body}");
     assert!(
@@ -309,16 +308,7 @@ async fn a_ready_worker_says_so() {
         .stdout(Stdio::null())
         .spawn()
         .expect("worker");
-    let (status, body) = wait_until(
-        "the worker to be ready",
-        Duration::from_secs(30),
-        || async {
-            probe(health_port, "/health/ready")
-                .await
-                .filter(|(status, _)| *status == 200)
-        },
-    )
-    .await;
+    let (status, body) = readiness(health_port, 200).await;
     assert_eq!((status, body["status"].as_str()), (200, Some("ready")));
     worker.kill().expect("stop");
     let _ = worker.wait();
