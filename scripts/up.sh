@@ -13,8 +13,9 @@ mkdir -p "$RUN" "$LOG"
 "$ROOT/scripts/services.sh" --with-clamd
 
 export COMPTOIR_ENV="${COMPTOIR_ENV:-development}"
-export COMPTOIR__DATABASE__URL="${COMPTOIR__DATABASE__URL:-postgres://postgres@127.0.0.1:5432/comptoir}"
+export COMPTOIR__DATABASE__URL="${COMPTOIR__DATABASE__URL:-postgres://postgres@127.0.0.1:5432/comptoir?sslmode=disable}"
 DB_NAME="${COMPTOIR__DATABASE__URL##*/}"
+DB_NAME="${DB_NAME%%\?*}"
 if ! psql -h 127.0.0.1 -U postgres -d postgres -Atc "SELECT 1 FROM pg_database WHERE datname = '$DB_NAME'" | grep -q 1; then
   echo "[up] creating database $DB_NAME"
   psql -q -h 127.0.0.1 -U postgres -d postgres -c "CREATE DATABASE \"$DB_NAME\""

@@ -60,7 +60,7 @@ impl Producer {
     /// Adds `job` to the outbox inside `tx`. Commit with [`Producer::commit`].
     pub async fn enqueue<J: Job>(&self, tx: &mut PgConnection, job: &J) -> StoreResult<Uuid> {
         let id = ledger::insert(tx, self.new_job(job, None)?).await?;
-        id.ok_or_else(|| StoreError::Conflict("jobs_unique_key_key".to_owned()))
+        id.ok_or_else(|| StoreError::Conflict("jobs_unique_key_idx".to_owned()))
     }
 
     /// Like [`Producer::enqueue`], but at most one job ever exists for `unique_key`: `None` when

@@ -4,16 +4,22 @@
 //!      worker process (concurrency BENCH_CONCURRENCY) started; jobs/s from its start;
 //!   2. enqueue: BENCH_ENQUEUE_JOBS jobs, each in its own transaction through `Producer`, with
 //!      16 transactions in flight (and a relay pushing them, as in the API);
+//!      Beside it, the floor: pgbench running the same transaction (`jobs/floor.rs`);
 //!   3. latency: an idle worker, one job every 50 ms, BENCH_LATENCY_SAMPLES samples; ledger
 //!      `started_at - created_at` (`created_at` is the enqueueing transaction's start);
 //!   4. backlog (BENCH_BACKLOG_JOBS, 0 skips): a backlog drained, with Redis `used_memory`
 //!      before, at its peak during the drain, and after.
 //!
 //! Run: `scripts/services.sh && COMPTOIR_ENV=test cargo bench -p comptoir-worker --bench jobs`
+//! Each of BENCH_ROUNDS rounds (3) runs every system back to back; the summary gives the medians.
 //! Long form: `BENCH_BACKLOG_JOBS=1000000 … --bench jobs`; `BENCH_PEERS=0` skips the peers.
 
+#[path = "jobs/floor.rs"]
+mod floor;
 #[path = "jobs/peers.rs"]
 mod peers;
+#[path = "jobs/table.rs"]
+mod table;
 
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -30,14 +36,10 @@ use comptoir_jobs::{Producer, RedisTransport, Relay};
 use comptoir_testkit::bench::{env_number, percentile, pings_unfinished};
 use comptoir_testkit::{test_settings, worker_env};
 
+use table::Measured;
+
 const IN_FLIGHT: usize = 16;
 const LATENCY_GAP: Duration = Duration::from_millis(50);
-
-struct Ours {
-    drain_jobs_per_s: f64,
-    enqueue_jobs_per_s: f64,
-    latency_ms: [f64; 3],
-}
 
 fn worker_process(settings: &Settings) -> Child {
     let system = &settings.jobs.queues["system"];
@@ -231,45 +233,6 @@ async fn backlog(settings: &Settings, pool: &PgPool, transport: &RedisTransport,
     clean(pool).await;
 }
 
-fn row(name: &str, drain: f64, enqueue: f64, latency: [f64; 3]) {
-    println!(
-        "| {name:<28} | {drain:>9.0} | {enqueue:>9.0} | {:>6.1} | {:>6.1} | {:>6.1} |",
-        latency[0], latency[1], latency[2]
-    );
-}
-
-fn print_table(ours: &Ours, peers: &[peers::PeerResult]) {
-    println!(
-        "\n| system                       | drain j/s | enqueue/s | p50 ms | p90 ms | p99 ms |"
-    );
-    println!("|---|---|---|---|---|---|");
-    row(
-        "comptoir",
-        ours.drain_jobs_per_s,
-        ours.enqueue_jobs_per_s,
-        ours.latency_ms,
-    );
-    for peer in peers {
-        let l = &peer.latency_ms;
-        row(
-            &format!("{} {}", peer.system, peer.version),
-            peer.drain_jobs_per_s,
-            peer.enqueue_jobs_per_s,
-            [l.p50, l.p90, l.p99],
-        );
-    }
-    for peer in peers {
-        println!(
-            "comptoir / {}: drain {:.2}x, enqueue {:.2}x, p50 latency {:.2}x lower, p99 {:.2}x lower",
-            peer.system,
-            ours.drain_jobs_per_s / peer.drain_jobs_per_s,
-            ours.enqueue_jobs_per_s / peer.enqueue_jobs_per_s,
-            peer.latency_ms.p50 / ours.latency_ms[0],
-            peer.latency_ms.p99 / ours.latency_ms[2],
-        );
-    }
-}
-
 #[tokio::main]
 async fn main() {
     if std::env::args().any(|a| a == "--list") {
@@ -302,7 +265,7 @@ async fn main() {
     let producer = Producer::new(&settings);
     let transport = RedisTransport::new(&settings.redis).expect("redis url");
     let relay = Relay::new(
-        pool.clone(),
+        comptoir_domain::db::ledger_pool(&settings.database).expect("ledger pool"),
         transport.clone(),
         &settings.jobs,
         producer.kicker(),
@@ -312,39 +275,45 @@ async fn main() {
         "comptoir job-system benchmark ({} cores): drain {drain_jobs} jobs, enqueue {enqueue_jobs}, {samples} latency samples, concurrency {concurrency}",
         std::thread::available_parallelism().map_or(0, |n| n.get())
     );
-    let drain_jobs_per_s = drain(&settings, &pool, drain_jobs).await;
-    println!("comptoir drain: {drain_jobs_per_s:.0} jobs/s");
-    let enqueue_jobs_per_s = enqueue(&pool, &producer, enqueue_jobs).await;
-    println!("comptoir enqueue: {enqueue_jobs_per_s:.0} jobs/s");
-    let latency_ms = latency(&settings, &pool, &producer, samples).await;
-    println!(
-        "comptoir latency: p50 {:.1} ms, p90 {:.1} ms, p99 {:.1} ms",
-        latency_ms[0], latency_ms[1], latency_ms[2]
-    );
-    let ours = Ours {
-        drain_jobs_per_s,
-        enqueue_jobs_per_s,
-        latency_ms,
-    };
+    let peers = env_number("BENCH_PEERS", 1) == 1 && peers::install();
+    let peer_env = [
+        ("REDIS_URL", settings.redis.url.expose().to_owned()),
+        ("DATABASE_URL", comptoir_testkit::db::admin_url()),
+        ("BENCH_DRAIN_JOBS", drain_jobs.to_string()),
+        ("BENCH_CONCURRENCY", concurrency.to_string()),
+        ("BENCH_ENQUEUE_JOBS", enqueue_jobs.to_string()),
+        ("BENCH_ENQUEUE_IN_FLIGHT", IN_FLIGHT.to_string()),
+        ("BENCH_LATENCY_SAMPLES", samples.to_string()),
+        ("BENCH_LATENCY_GAP_MS", LATENCY_GAP.as_millis().to_string()),
+    ];
+    let rounds = env_number("BENCH_ROUNDS", 3).max(1);
     let mut results = Vec::new();
-    if env_number("BENCH_PEERS", 1) == 1 && peers::install() {
-        let env = [
-            ("REDIS_URL", settings.redis.url.expose().to_owned()),
-            ("DATABASE_URL", comptoir_testkit::db::admin_url()),
-            ("BENCH_DRAIN_JOBS", drain_jobs.to_string()),
-            ("BENCH_CONCURRENCY", concurrency.to_string()),
-            ("BENCH_ENQUEUE_JOBS", enqueue_jobs.to_string()),
-            ("BENCH_ENQUEUE_IN_FLIGHT", IN_FLIGHT.to_string()),
-            ("BENCH_LATENCY_SAMPLES", samples.to_string()),
-            ("BENCH_LATENCY_GAP_MS", LATENCY_GAP.as_millis().to_string()),
-        ];
-        results.extend(
-            ["bullmq.mjs", "graphile.mjs"]
-                .iter()
-                .filter_map(|script| peers::run(script, &env)),
-        );
+    let mut floors = Vec::new();
+    for round in 1..=rounds {
+        let mut measured = vec![Measured {
+            system: "comptoir".to_owned(),
+            drain_jobs_per_s: drain(&settings, &pool, drain_jobs).await,
+            enqueue_jobs_per_s: enqueue(&pool, &producer, enqueue_jobs).await,
+            latency_ms: latency(&settings, &pool, &producer, samples).await,
+        }];
+        let floor = floor::pgbench_enqueue(settings.database.url.expose(), IN_FLIGHT, 5);
+        clean(&pool).await;
+        if peers {
+            measured.extend(
+                ["bullmq.mjs", "graphile.mjs"]
+                    .iter()
+                    .filter_map(|script| peers::run(script, &peer_env)),
+            );
+        }
+        table::print_round(round, &measured, floor);
+        results.push(measured);
+        floors.push(floor);
     }
-    print_table(&ours, &results);
+    table::print_summary(
+        rounds,
+        &table::medians(&results),
+        table::median_floor(&floors),
+    );
     if backlog_jobs > 0 {
         backlog(&settings, &pool, &transport, backlog_jobs).await;
     }

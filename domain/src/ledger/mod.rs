@@ -40,7 +40,7 @@ pub struct NewJob<'a> {
 pub async fn insert(db: impl PgExecutor<'_>, job: NewJob<'_>) -> StoreResult<Option<Uuid>> {
     sqlx::query_scalar(
         "INSERT INTO jobs (id, queue, kind, payload, max_attempts, unique_key) VALUES ($1, $2, $3, $4, $5, $6) \
-         ON CONFLICT (unique_key) DO NOTHING RETURNING id",
+         ON CONFLICT (unique_key) WHERE unique_key IS NOT NULL DO NOTHING RETURNING id",
     )
     .bind(new_id())
     .bind(job.queue)

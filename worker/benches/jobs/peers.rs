@@ -6,20 +6,38 @@ use std::process::Command;
 
 use serde::Deserialize;
 
+use super::table::Measured;
+
+/// What a peer script prints as its last line.
 #[derive(Debug, Deserialize)]
-pub struct PeerResult {
-    pub system: String,
-    pub version: String,
-    pub drain_jobs_per_s: f64,
-    pub enqueue_jobs_per_s: f64,
-    pub latency_ms: Latency,
+struct PeerResult {
+    system: String,
+    version: String,
+    drain_jobs_per_s: f64,
+    enqueue_jobs_per_s: f64,
+    latency_ms: Latency,
 }
 
 #[derive(Debug, Deserialize)]
-pub struct Latency {
-    pub p50: f64,
-    pub p90: f64,
-    pub p99: f64,
+struct Latency {
+    p50: f64,
+    p90: f64,
+    p99: f64,
+}
+
+impl From<PeerResult> for Measured {
+    fn from(peer: PeerResult) -> Self {
+        Measured {
+            system: format!("{} {}", peer.system, peer.version),
+            drain_jobs_per_s: peer.drain_jobs_per_s,
+            enqueue_jobs_per_s: peer.enqueue_jobs_per_s,
+            latency_ms: [
+                peer.latency_ms.p50,
+                peer.latency_ms.p90,
+                peer.latency_ms.p99,
+            ],
+        }
+    }
 }
 
 fn peers_dir() -> PathBuf {
@@ -41,7 +59,7 @@ pub fn install() -> bool {
 }
 
 /// Runs one peer script (`bullmq.mjs`, `graphile.mjs`) with `env`; `None` when it failed.
-pub fn run(script: &str, env: &[(&str, String)]) -> Option<PeerResult> {
+pub fn run(script: &str, env: &[(&str, String)]) -> Option<Measured> {
     let output = Command::new("node")
         .arg(peers_dir().join(script))
         .envs(env.iter().map(|(key, value)| (*key, value.as_str())))
@@ -63,7 +81,8 @@ pub fn run(script: &str, env: &[(&str, String)]) -> Option<PeerResult> {
     };
     let stdout = String::from_utf8_lossy(&output.stdout);
     let line = stdout.lines().rev().find(|line| line.starts_with('{'))?;
-    serde_json::from_str(line)
+    serde_json::from_str::<PeerResult>(line)
         .map_err(|err| eprintln!("{script}: unreadable result {line}: {err}"))
         .ok()
+        .map(Measured::from)
 }
