@@ -13,6 +13,9 @@ pub type FieldErrors = BTreeMap<String, Vec<String>>;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
+    /// A request that cannot be taken as sent (400), with its own code.
+    #[error("{detail}")]
+    BadRequest { code: &'static str, detail: String },
     #[error("the request is invalid")]
     Validation { detail: String, errors: FieldErrors },
     #[error("{detail}")]
@@ -73,6 +76,13 @@ impl ApiError {
         }
     }
 
+    pub fn bad_request(code: &'static str, detail: impl Into<String>) -> Self {
+        Self::BadRequest {
+            code,
+            detail: detail.into(),
+        }
+    }
+
     pub fn internal(err: impl Into<anyhow::Error>) -> Self {
         Self::Internal(err.into())
     }
@@ -80,7 +90,8 @@ impl ApiError {
     pub fn code(&self) -> &'static str {
         match self {
             ApiError::Validation { .. } => "validation_failed",
-            ApiError::Unauthorized { code, .. }
+            ApiError::BadRequest { code, .. }
+            | ApiError::Unauthorized { code, .. }
             | ApiError::Forbidden { code, .. }
             | ApiError::Conflict { code, .. }
             | ApiError::Unprocessable { code, .. } => code,
@@ -98,6 +109,7 @@ impl ApiError {
 
     fn title(&self) -> &'static str {
         match self {
+            ApiError::BadRequest { .. } => "Bad request",
             ApiError::Validation { .. } => "Validation failed",
             ApiError::Unprocessable { .. } => "Unprocessable request",
             ApiError::Unauthorized { .. } => "Unauthorized",
@@ -116,7 +128,8 @@ impl ApiError {
 
     fn detail(&self) -> Option<String> {
         match self {
-            ApiError::Validation { detail, .. }
+            ApiError::BadRequest { detail, .. }
+            | ApiError::Validation { detail, .. }
             | ApiError::Unauthorized { detail, .. }
             | ApiError::Forbidden { detail, .. }
             | ApiError::Conflict { detail, .. }
@@ -149,6 +162,7 @@ impl ApiError {
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
+            ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
             ApiError::Validation { .. } | ApiError::Unprocessable { .. } => {
                 StatusCode::UNPROCESSABLE_ENTITY
             }

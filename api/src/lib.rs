@@ -11,5 +11,6 @@ mod startup;
 pub mod state;
 mod validate;
 mod views;
+pub mod webhooks;
 
 pub use startup::Application;

@@ -12,9 +12,13 @@ use serde::Deserialize;
 mod files;
 mod jobs;
 mod media;
+mod payments;
 pub use files::{ImportSettings, S3Settings, StorageBackend, StorageSettings, ZipLimits};
 pub use jobs::{JobSettings, QueueSettings, WorkerSettings};
 pub use media::{ClamdSettings, ImageSettings};
+pub use payments::{
+    CinetPaySettings, OrderSettings, PayGateSettings, PaymentSettings, StripeSettings,
+};
 
 /// A string that never shows up in logs or `Debug` output.
 #[derive(Clone, Default, Deserialize, PartialEq, Eq)]
@@ -51,6 +55,8 @@ pub struct Settings {
     pub clamd: ClamdSettings,
     pub imports: ImportSettings,
     pub reports: ReportSettings,
+    pub payments: PaymentSettings,
+    pub orders: OrderSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]

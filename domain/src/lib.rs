@@ -15,6 +15,7 @@ pub mod money;
 pub mod notifications;
 pub mod orders;
 pub mod pagination;
+pub mod payments;
 pub mod pricing;
 pub mod product_images;
 pub mod products;

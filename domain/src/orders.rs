@@ -146,7 +146,7 @@ pub enum Scope {
 }
 
 impl Scope {
-    fn binds(self) -> (Option<Uuid>, Option<Uuid>) {
+    pub(crate) fn binds(self) -> (Option<Uuid>, Option<Uuid>) {
         match self {
             Scope::All => (None, None),
             Scope::Client(id) => (Some(id), None),

@@ -9,6 +9,7 @@ pub mod images;
 pub mod imports;
 pub mod maintenance;
 pub mod notifications;
+pub mod payments;
 mod producer;
 mod relay;
 mod repeated;
@@ -30,6 +31,7 @@ pub mod queues {
     pub const EMAIL: &str = "email";
     pub const IMPORTS: &str = "imports";
     pub const MAINTENANCE: &str = "maintenance";
+    pub const PAYMENTS: &str = "payments";
     pub const NOTIFICATIONS: &str = "notifications";
     pub const IMAGES: &str = "images";
     pub const REPORTS: &str = "reports";

@@ -7,7 +7,8 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 
 use super::{
     action_logs, auth, canary, catalogue, categories, health, imports, jobs, media, notifications,
-    orders, product_images, products, promotions, reports, shop_skip, shops, users,
+    orders, payments, product_images, products, promotions, reports, shop_skip, shops, users,
+    webhooks,
 };
 
 #[derive(OpenApi)]
@@ -18,6 +19,8 @@ use super::{
         auth::register, auth::login, auth::refresh, auth::logout, auth::me,
         users::list, users::update,
         jobs::list, jobs::get, jobs::retry, canary::canary,
+        payments::create, payments::get, payments::list,
+        webhooks::stripe, webhooks::cinetpay_ping, webhooks::cinetpay,
         action_logs::list,
         shops::create, shops::list, shops::get, shops::update, shops::set_duration, shop_skip::skip,
         categories::tree, categories::create,

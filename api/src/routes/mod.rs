@@ -12,6 +12,7 @@ pub mod jobs;
 pub mod media;
 pub mod notifications;
 pub mod orders;
+pub mod payments;
 pub mod product_images;
 pub mod products;
 pub mod promotions;
@@ -19,6 +20,7 @@ pub mod reports;
 pub mod shop_skip;
 pub mod shops;
 pub mod users;
+pub mod webhooks;
 
 use actix_web::middleware::from_fn;
 use actix_web::{HttpResponse, Resource, web};
@@ -49,6 +51,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(resource("/v1/admin/jobs/canary").route(web::post().to(canary::canary)))
         .service(resource("/v1/admin/jobs/{id}").route(web::get().to(jobs::get)))
         .service(resource("/v1/admin/jobs/{id}/retry").route(web::post().to(jobs::retry)))
+        .service(resource("/v1/webhooks/stripe").route(web::post().to(webhooks::stripe)))
+        .service(
+            resource("/v1/webhooks/mobile-money/cinetpay")
+                .route(web::get().to(webhooks::cinetpay_ping))
+                .route(web::post().to(webhooks::cinetpay)),
+        )
         .service(resource("/v1/action-logs").route(web::get().to(action_logs::list)))
         .service(
             resource("/v1/shops")
@@ -103,6 +111,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(web::get().to(orders::get))
                 .route(web::patch().to(orders::update)),
         )
+        .service(resource("/v1/orders/{id}/payments").route(web::post().to(payments::create)))
+        .service(resource("/v1/payments").route(web::get().to(payments::list)))
+        .service(resource("/v1/payments/{id}").route(web::get().to(payments::get)))
         .service(
             resource("/v1/promotions")
                 .route(web::get().to(promotions::list))

@@ -21,7 +21,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::routes::users::page_of;
 use crate::state::AppState;
 
-fn scope(caller: &AuthUser) -> Scope {
+pub(crate) fn scope(caller: &AuthUser) -> Scope {
     match caller.role {
         role if role.is_admin() => Scope::All,
         Role::Seller => Scope::ShopOwner(caller.id),
@@ -42,7 +42,7 @@ fn check_status(status: &str) -> ApiResult<()> {
 
 /// An RFC 3339 time, or a date (`YYYY-MM-DD`, UTC): the start of that day, or for an upper
 /// bound (`end_of_day`) the start of the next one, so that `to` includes the whole day.
-fn time_bound(field: &str, value: &str, end_of_day: bool) -> ApiResult<DateTime<Utc>> {
+pub(crate) fn time_bound(field: &str, value: &str, end_of_day: bool) -> ApiResult<DateTime<Utc>> {
     if let Ok(time) = DateTime::parse_from_rfc3339(value) {
         return Ok(time.with_timezone(&Utc));
     }

@@ -1,0 +1,147 @@
+//! Payment provider webhooks: verified on the raw body before anything is parsed, stored once
+//! per provider event, and reconciled by a job enqueued in the same transaction. They answer
+//! fast; the provider's retries and replays find the stored event and change nothing.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use futures::StreamExt;
+use serde_json::{Map, Value};
+
+use comptoir_domain::payments::events::{self, NewEvent};
+use comptoir_jobs::payments::ReconcileEvent;
+
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+use crate::webhooks::{SignatureError, cinetpay, stripe};
+
+/// Largest webhook body taken: provider events are a few KiB.
+const BODY_LIMIT: usize = 64 * 1024;
+/// Stripe's own libraries' tolerance for a signature's age.
+const STRIPE_TOLERANCE_SECS: i64 = 300;
+
+/// The body, refused with 413 past `BODY_LIMIT` without reading the rest.
+async fn read_body(mut payload: web::Payload) -> ApiResult<web::Bytes> {
+    let mut body = web::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|_| {
+            ApiError::bad_request("unreadable_body", "the request body could not be read")
+        })?;
+        if body.len() + chunk.len() > BODY_LIMIT {
+            return Err(ApiError::PayloadTooLarge);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body.freeze())
+}
+
+fn invalid_signature(err: SignatureError) -> ApiError {
+    ApiError::bad_request("invalid_signature", err.to_string())
+}
+
+/// Stores the event and enqueues its reconciliation, once.
+async fn store(state: &AppState, event: NewEvent<'_>) -> ApiResult<HttpResponse> {
+    let mut tx = state.pool.begin().await?;
+    let (provider, key) = (event.provider.to_owned(), event.event_key.to_owned());
+    match events::record(&mut tx, event).await? {
+        Some(event_id) => {
+            state
+                .producer
+                .enqueue(&mut tx, &ReconcileEvent { event_id })
+                .await?;
+            state.producer.commit(tx).await?;
+            tracing::info!(%provider, event_key = %key, %event_id, "payment event stored");
+        }
+        None => {
+            tracing::info!(%provider, event_key = %key, "payment event replayed: already stored")
+        }
+    }
+    Ok(HttpResponse::Ok().json(serde_json::json!({"received": true})))
+}
+
+#[utoipa::path(post, path = "/v1/webhooks/stripe", tag = "payments", request_body(content = String, content_type = "application/json", description = "a Stripe event, signed in `Stripe-Signature`"), responses(
+    (status = 200, description = "stored (or already stored)"),
+    (status = 400, body = crate::error::Problem, content_type = "application/problem+json", description = "`invalid_signature` (nothing stored) or `malformed_json`"),
+    (status = 413, body = crate::error::Problem, content_type = "application/problem+json")))]
+pub async fn stripe(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+    payload: web::Payload,
+) -> ApiResult<HttpResponse> {
+    let body = read_body(payload).await?;
+    let header = request
+        .headers()
+        .get("Stripe-Signature")
+        .and_then(|value| value.to_str().ok())
+        .ok_or_else(|| invalid_signature(SignatureError::Malformed))?;
+    let secret = state.settings.payments.stripe.webhook_secret.expose();
+    if secret.is_empty() {
+        return Err(invalid_signature(SignatureError::Mismatch));
+    }
+    let now = chrono::Utc::now().timestamp();
+    stripe::verify(header, &body, secret, now, STRIPE_TOLERANCE_SECS).map_err(invalid_signature)?;
+    let event: Value = serde_json::from_slice(&body)
+        .map_err(|err| ApiError::bad_request("malformed_json", err.to_string()))?;
+    let (Some(id), Some(event_type)) = (event["id"].as_str(), event["type"].as_str()) else {
+        return Err(ApiError::bad_request(
+            "malformed_event",
+            "a Stripe event has an `id` and a `type`",
+        ));
+    };
+    let (id, event_type) = (id.to_owned(), event_type.to_owned());
+    store(
+        &state,
+        NewEvent {
+            provider: "stripe",
+            event_key: &id,
+            event_type: &event_type,
+            payload: event,
+        },
+    )
+    .await
+}
+
+/// CinetPay pings its notification URL with a GET before using it.
+#[utoipa::path(get, path = "/v1/webhooks/mobile-money/cinetpay", tag = "payments", responses(
+    (status = 200, description = "the URL is live")))]
+pub async fn cinetpay_ping() -> HttpResponse {
+    HttpResponse::Ok().finish()
+}
+
+#[utoipa::path(post, path = "/v1/webhooks/mobile-money/cinetpay", tag = "payments", request_body(content = String, content_type = "application/x-www-form-urlencoded", description = "CinetPay's notification form, signed in `x-token`"), responses(
+    (status = 200, description = "stored (or already stored); the status is then confirmed with /v2/payment/check"),
+    (status = 400, body = crate::error::Problem, content_type = "application/problem+json", description = "`invalid_signature`: nothing stored"),
+    (status = 413, body = crate::error::Problem, content_type = "application/problem+json")))]
+pub async fn cinetpay(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+    payload: web::Payload,
+) -> ApiResult<HttpResponse> {
+    let body = read_body(payload).await?;
+    let token = request
+        .headers()
+        .get("x-token")
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or("");
+    let fields: Vec<(String, String)> = serde_urlencoded::from_bytes(&body)
+        .map_err(|err| ApiError::bad_request("malformed_form", err.to_string()))?;
+    let secret = state.settings.payments.cinetpay.secret_key.expose();
+    if secret.is_empty() {
+        return Err(invalid_signature(SignatureError::Mismatch));
+    }
+    cinetpay::verify(token, &fields, secret).map_err(invalid_signature)?;
+    let mut form = Map::new();
+    for (name, value) in &fields {
+        form.insert(name.clone(), Value::String(value.clone()));
+    }
+    // CinetPay's notifications carry no event id; the token is an HMAC over all their fields,
+    // so an identical redelivery has the same one and a new status a new one.
+    store(
+        &state,
+        NewEvent {
+            provider: "cinetpay",
+            event_key: &token.to_ascii_lowercase(),
+            event_type: "notification",
+            payload: Value::Object(form),
+        },
+    )
+    .await
+}

@@ -1,0 +1,34 @@
+//! Provider events: each verified event is stored once per (provider, event key), in the
+//! transaction that enqueues its reconciliation.
+
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use crate::{StoreError, StoreResult};
+
+/// A verified event as the webhook received it.
+#[derive(Debug, Clone)]
+pub struct NewEvent<'a> {
+    pub provider: &'a str,
+    /// The provider's own event id (Stripe `evt_…`), or for providers without one a key built
+    /// from what identifies the notification.
+    pub event_key: &'a str,
+    pub event_type: &'a str,
+    pub payload: serde_json::Value,
+}
+
+/// Stores `event`; `None` when it was stored before (a replay or a redelivery).
+pub async fn record(conn: &mut PgConnection, event: NewEvent<'_>) -> StoreResult<Option<Uuid>> {
+    sqlx::query_scalar(
+        "INSERT INTO payment_events (id, provider, event_key, event_type, payload) \
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (provider, event_key) DO NOTHING RETURNING id",
+    )
+    .bind(Uuid::now_v7())
+    .bind(event.provider)
+    .bind(event.event_key)
+    .bind(event.event_type)
+    .bind(event.payload)
+    .fetch_optional(conn)
+    .await
+    .map_err(StoreError::from_sqlx)
+}
