@@ -21,8 +21,31 @@ if ! psql -h 127.0.0.1 -U postgres -d postgres -Atc "SELECT 1 FROM pg_database W
   psql -q -h 127.0.0.1 -U postgres -d postgres -c "CREATE DATABASE \"$DB_NAME\""
 fi
 
+# The provider sandbox stands in for Stripe, CinetPay and PayGate (sandbox/README.md). The
+# development configuration points at it; explicit COMPTOIR__PAYMENTS__* overrides still win.
+SANDBOX="http://127.0.0.1:${SANDBOX_PORT:-8090}"
+export SANDBOX_BIND="127.0.0.1:${SANDBOX_PORT:-8090}"
+export SANDBOX_STRIPE_WEBHOOK_URL="${SANDBOX_STRIPE_WEBHOOK_URL:-http://127.0.0.1:8080/v1/webhooks/stripe}"
+export SANDBOX_PAYGATE_CALLBACK_URL="${SANDBOX_PAYGATE_CALLBACK_URL:-http://127.0.0.1:8080/v1/webhooks/mobile-money/paygate}"
+export COMPTOIR__PAYMENTS__STRIPE__API_BASE="${COMPTOIR__PAYMENTS__STRIPE__API_BASE:-$SANDBOX}"
+export COMPTOIR__PAYMENTS__STRIPE__SECRET_KEY="${COMPTOIR__PAYMENTS__STRIPE__SECRET_KEY:-sk_test_sandbox}"
+export COMPTOIR__PAYMENTS__STRIPE__WEBHOOK_SECRET="${COMPTOIR__PAYMENTS__STRIPE__WEBHOOK_SECRET:-whsec_sandbox}"
+export COMPTOIR__PAYMENTS__CINETPAY__API_BASE="${COMPTOIR__PAYMENTS__CINETPAY__API_BASE:-$SANDBOX}"
+export COMPTOIR__PAYMENTS__CINETPAY__API_KEY="${COMPTOIR__PAYMENTS__CINETPAY__API_KEY:-cinetpay-sandbox-apikey}"
+export COMPTOIR__PAYMENTS__CINETPAY__SITE_ID="${COMPTOIR__PAYMENTS__CINETPAY__SITE_ID:-123456}"
+export COMPTOIR__PAYMENTS__CINETPAY__SECRET_KEY="${COMPTOIR__PAYMENTS__CINETPAY__SECRET_KEY:-cinetpay-sandbox-secret}"
+export COMPTOIR__PAYMENTS__PAYGATE__API_BASE="${COMPTOIR__PAYMENTS__PAYGATE__API_BASE:-$SANDBOX}"
+export COMPTOIR__PAYMENTS__PAYGATE__AUTH_TOKEN="${COMPTOIR__PAYMENTS__PAYGATE__AUTH_TOKEN:-paygate-sandbox-token}"
+# The sandbox expects the credentials the API sends.
+export SANDBOX_STRIPE_SECRET_KEY="$COMPTOIR__PAYMENTS__STRIPE__SECRET_KEY"
+export SANDBOX_STRIPE_WEBHOOK_SECRET="$COMPTOIR__PAYMENTS__STRIPE__WEBHOOK_SECRET"
+export SANDBOX_CINETPAY_API_KEY="$COMPTOIR__PAYMENTS__CINETPAY__API_KEY"
+export SANDBOX_CINETPAY_SITE_ID="$COMPTOIR__PAYMENTS__CINETPAY__SITE_ID"
+export SANDBOX_CINETPAY_SECRET_KEY="$COMPTOIR__PAYMENTS__CINETPAY__SECRET_KEY"
+export SANDBOX_PAYGATE_AUTH_TOKEN="$COMPTOIR__PAYMENTS__PAYGATE__AUTH_TOKEN"
+
 echo "[up] building (release)"
-cargo build --release --quiet -p comptoir-api -p comptoir-worker
+cargo build --release --quiet -p comptoir-api -p comptoir-worker -p comptoir-sandbox
 BIN="$ROOT/target/release"
 "$BIN/comptoir-api" migrate
 
@@ -40,6 +63,7 @@ start() { # start <name> <command...>
   nohup "$@" >"$LOG/$name.log" 2>&1 &
   echo $! >"$RUN/$name.pid"
 }
+start sandbox "$BIN/comptoir-sandbox"
 start api "$BIN/comptoir-api"
 start worker "$BIN/comptoir-worker"
 
@@ -55,8 +79,9 @@ Comptoir is running.
   API            http://127.0.0.1:8080   (docs: http://127.0.0.1:8080/docs/)
   Metrics        http://127.0.0.1:9464/metrics
   Health         http://127.0.0.1:8080/health/ready
+  Sandbox        $SANDBOX (Stripe, CinetPay and PayGate stand-in; sandbox/README.md)
   Superadmin     $ADMIN_EMAIL (password: \$COMPTOIR_ADMIN_PASSWORD, default comptoir-admin-password)
   Sent email     /var/tmp/comptoir/mail/new (SMTP sink on 127.0.0.1:1025)
-  Logs           $LOG/api.log, $LOG/worker.log
+  Logs           $LOG/api.log, $LOG/worker.log, $LOG/sandbox.log
   Stop           scripts/down.sh
 TXT

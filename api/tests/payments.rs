@@ -257,3 +257,67 @@ async fn payments_are_read_within_the_callers_scope() {
     )
     .await;
 }
+
+async fn post_paygate(app: &TestApp, body: Value) -> reqwest::Response {
+    app.client
+        .post(format!("{}/v1/webhooks/mobile-money/paygate", app.address))
+        .json(&body)
+        .send()
+        .await
+        .expect("the API answers")
+}
+
+#[tokio::test]
+async fn paygate_callbacks_are_hints_taken_only_for_known_payments() {
+    let app = app().await;
+    let placed = placed_order(&app).await;
+    let started: Value = start(
+        &app,
+        &placed,
+        &placed.client_token,
+        json!({"provider": "paygate", "phone": "+22890000000"}),
+    )
+    .await
+    .json()
+    .await
+    .expect("payment");
+    let payment_id = started["id"].as_str().expect("id");
+    let callback = json!({
+        "tx_reference": 4_671_135, "identifier": payment_id, "payment_reference": "13171916025",
+        "amount": 5000, "datetime": "2026-12-02T10:00:00.000Z", "payment_method": "T-Money",
+        "phone_number": "22890000000",
+    });
+    for _ in 0..2 {
+        assert_eq!(post_paygate(&app, callback.clone()).await.status(), 200);
+    }
+    let read: Value = app
+        .get(
+            &format!("/v1/payments/{payment_id}"),
+            Some(&placed.client_token),
+        )
+        .await
+        .json()
+        .await
+        .expect("payment");
+    assert_eq!(read["events"].as_array().map(Vec::len), Some(1), "{read}");
+    assert_eq!(read["events"][0]["type"], "callback");
+
+    let mut forged = callback.clone();
+    forged["identifier"] = json!("00000000-0000-0000-0000-000000000001");
+    assert_eq!(post_paygate(&app, forged).await.status(), 200);
+    let mut not_ours = callback;
+    not_ours["identifier"] = json!("ORDER-1");
+    assert_eq!(post_paygate(&app, not_ours).await.status(), 200);
+    let (stored,): (i64,) =
+        sqlx::query_as("SELECT count(*) FROM payment_events WHERE provider = 'paygate'")
+            .fetch_one(&app.pool)
+            .await
+            .expect("count");
+    assert_eq!(stored, 1, "callbacks for unknown payments are not stored");
+    assert_problem(
+        post_paygate(&app, json!({"amount": 5})).await,
+        400,
+        "malformed_callback",
+    )
+    .await;
+}

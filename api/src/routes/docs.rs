@@ -20,7 +20,7 @@ use super::{
         users::list, users::update,
         jobs::list, jobs::get, jobs::retry, canary::canary,
         payments::create, payments::get, payments::list,
-        webhooks::stripe, webhooks::cinetpay_ping, webhooks::cinetpay,
+        webhooks::stripe, webhooks::cinetpay_ping, webhooks::cinetpay, webhooks::paygate,
         action_logs::list,
         shops::create, shops::list, shops::get, shops::update, shops::set_duration, shop_skip::skip,
         categories::tree, categories::create,

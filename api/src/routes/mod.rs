@@ -57,6 +57,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(web::get().to(webhooks::cinetpay_ping))
                 .route(web::post().to(webhooks::cinetpay)),
         )
+        .service(
+            resource("/v1/webhooks/mobile-money/paygate").route(web::post().to(webhooks::paygate)),
+        )
         .service(resource("/v1/action-logs").route(web::get().to(action_logs::list)))
         .service(
             resource("/v1/shops")

@@ -6,7 +6,10 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use futures::StreamExt;
 use serde_json::{Map, Value};
 
-use comptoir_domain::payments::events::{self, NewEvent};
+use comptoir_domain::payments::{
+    self,
+    events::{self, NewEvent},
+};
 use comptoir_jobs::payments::ReconcileEvent;
 
 use crate::error::{ApiError, ApiResult};
@@ -87,12 +90,17 @@ pub async fn stripe(
         ));
     };
     let (id, event_type) = (id.to_owned(), event_type.to_owned());
+    // Our checkout sessions and their PaymentIntents carry metadata[payment_id].
+    let payment_id = event["data"]["object"]["metadata"]["payment_id"]
+        .as_str()
+        .and_then(|id| id.parse().ok());
     store(
         &state,
         NewEvent {
             provider: "stripe",
             event_key: &id,
             event_type: &event_type,
+            payment_id,
             payload: event,
         },
     )
@@ -128,6 +136,11 @@ pub async fn cinetpay(
         return Err(invalid_signature(SignatureError::Mismatch));
     }
     cinetpay::verify(token, &fields, secret).map_err(invalid_signature)?;
+    // Our CinetPay transaction id is the payment's id.
+    let payment_id = fields
+        .iter()
+        .find(|(name, _)| name == "cpm_trans_id")
+        .and_then(|(_, value)| value.parse().ok());
     let mut form = Map::new();
     for (name, value) in &fields {
         form.insert(name.clone(), Value::String(value.clone()));
@@ -140,7 +153,77 @@ pub async fn cinetpay(
             provider: "cinetpay",
             event_key: &token.to_ascii_lowercase(),
             event_type: "notification",
+            payment_id,
             payload: Value::Object(form),
+        },
+    )
+    .await
+}
+
+/// What a PayGate callback carries (sent as JSON or as a form).
+#[derive(Debug, serde::Deserialize)]
+struct PayGateCallback {
+    tx_reference: Value,
+    identifier: String,
+    payment_reference: Option<Value>,
+}
+
+#[utoipa::path(post, path = "/v1/webhooks/mobile-money/paygate", tag = "payments", request_body(content = String, content_type = "application/json", description = "PayGate's callback: tx_reference, identifier, payment_reference, amount, datetime, payment_method, phone_number"), responses(
+    (status = 200, description = "taken as a hint (stored once for a known payment, ignored otherwise); the status is then confirmed with /api/v2/status"),
+    (status = 400, body = crate::error::Problem, content_type = "application/problem+json", description = "`malformed_callback`"),
+    (status = 413, body = crate::error::Problem, content_type = "application/problem+json")))]
+pub async fn paygate(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+    payload: web::Payload,
+) -> ApiResult<HttpResponse> {
+    let body = read_body(payload).await?;
+    let is_form = request
+        .headers()
+        .get("content-type")
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.starts_with("application/x-www-form-urlencoded"));
+    let fields: Value = if is_form {
+        let pairs: Map<String, Value> =
+            serde_urlencoded::from_bytes::<Vec<(String, String)>>(&body)
+                .map_err(|err| ApiError::bad_request("malformed_callback", err.to_string()))?
+                .into_iter()
+                .map(|(name, value)| (name, Value::String(value)))
+                .collect();
+        Value::Object(pairs)
+    } else {
+        serde_json::from_slice(&body)
+            .map_err(|err| ApiError::bad_request("malformed_callback", err.to_string()))?
+    };
+    let callback: PayGateCallback = serde_json::from_value(fields.clone())
+        .map_err(|err| ApiError::bad_request("malformed_callback", err.to_string()))?;
+    // Unsigned: anyone can post one. It is only a hint that the reconciliation confirms with
+    // PayGate, and only for payments we know, so forged callbacks cannot fill the table.
+    let payment_id = callback.identifier.parse().ok();
+    let known = match payment_id {
+        Some(payment_id) => payments::is_known(&state.pool, payment_id, "paygate").await?,
+        None => false,
+    };
+    if !known {
+        tracing::info!(identifier = %callback.identifier, "paygate callback for no known payment: ignored");
+        return Ok(HttpResponse::Ok().json(serde_json::json!({"received": true})));
+    }
+    let reference =
+        |value: &Option<Value>| value.as_ref().map(|v| v.to_string()).unwrap_or_default();
+    let key = format!(
+        "{}:{}:{}",
+        callback.identifier,
+        callback.tx_reference,
+        reference(&callback.payment_reference)
+    );
+    store(
+        &state,
+        NewEvent {
+            provider: "paygate",
+            event_key: &key,
+            event_type: "callback",
+            payment_id,
+            payload: fields,
         },
     )
     .await

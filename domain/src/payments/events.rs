@@ -14,20 +14,24 @@ pub struct NewEvent<'a> {
     /// from what identifies the notification.
     pub event_key: &'a str,
     pub event_type: &'a str,
+    /// The payment it names, when it names one of ours (an unknown id is stored as none).
+    pub payment_id: Option<Uuid>,
     pub payload: serde_json::Value,
 }
 
 /// Stores `event`; `None` when it was stored before (a replay or a redelivery).
 pub async fn record(conn: &mut PgConnection, event: NewEvent<'_>) -> StoreResult<Option<Uuid>> {
     sqlx::query_scalar(
-        "INSERT INTO payment_events (id, provider, event_key, event_type, payload) \
-         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (provider, event_key) DO NOTHING RETURNING id",
+        "INSERT INTO payment_events (id, provider, event_key, event_type, payload, payment_id) \
+         VALUES ($1, $2, $3, $4, $5, (SELECT id FROM payments WHERE id = $6)) \
+         ON CONFLICT (provider, event_key) DO NOTHING RETURNING id",
     )
     .bind(Uuid::now_v7())
     .bind(event.provider)
     .bind(event.event_key)
     .bind(event.event_type)
     .bind(event.payload)
+    .bind(event.payment_id)
     .fetch_optional(conn)
     .await
     .map_err(StoreError::from_sqlx)

@@ -5,4 +5,4 @@ mod status;
 mod store;
 
 pub use status::{PaymentStatus, Transition, UnknownStatus};
-pub use store::{Payment, PaymentEventSummary, PaymentFilter, create, find, list};
+pub use store::{Payment, PaymentEventSummary, PaymentFilter, create, find, is_known, list};

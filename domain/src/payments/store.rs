@@ -251,3 +251,17 @@ pub async fn list(
     .await?;
     Ok(Page::new(attach_events(pool, rows).await?, page, total))
 }
+
+/// Whether `id` is a payment through `provider`: unsigned provider callbacks (PayGate) are only
+/// taken for payments we know.
+pub async fn is_known(pool: &PgPool, id: Uuid, provider: &str) -> StoreResult<bool> {
+    Ok(
+        sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM payments WHERE id = $1 AND provider = $2)",
+        )
+        .bind(id)
+        .bind(provider)
+        .fetch_one(pool)
+        .await?,
+    )
+}
