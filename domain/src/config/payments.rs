@@ -1,7 +1,7 @@
 //! `[payments]` and `[orders]`: the payment providers' endpoints and credentials, and how long
 //! payments and orders may wait. A provider without credentials is disabled.
 
-use serde::Deserialize;
+use serde::{Deserialize, Deserializer};
 
 use super::Secret;
 
@@ -32,6 +32,8 @@ pub struct StripeSettings {
 pub struct CinetPaySettings {
     pub api_base: String,
     pub api_key: Secret,
+    /// Digits: environment variables arrive as numbers, so both are taken.
+    #[serde(deserialize_with = "string_or_number")]
     pub site_id: String,
     pub secret_key: Secret,
     /// How long one HTTP call to the provider may take.
@@ -76,4 +78,32 @@ impl PayGateSettings {
 pub struct OrderSettings {
     /// A pending order left unpaid this long is cancelled and its stock returned.
     pub unpaid_timeout_mins: u64,
+}
+
+fn string_or_number<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Text {
+        String(String),
+        Number(u64),
+    }
+    Ok(match Text::deserialize(deserializer)? {
+        Text::String(text) => text,
+        Text::Number(number) => number.to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::CinetPaySettings;
+
+    #[test]
+    fn a_site_id_may_arrive_as_a_number() {
+        let settings: CinetPaySettings = serde_json::from_value(serde_json::json!({
+            "api_base": "http://x", "api_key": "k", "site_id": 123456, "secret_key": "s",
+            "request_timeout_secs": 1, "expire_after_mins": 1
+        }))
+        .expect("settings");
+        assert_eq!(settings.site_id, "123456");
+    }
 }
