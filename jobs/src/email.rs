@@ -52,6 +52,17 @@ pub enum EmailMessage {
         discount: i64,
         total: i64,
     },
+    /// An order was paid: the client's receipt. `method` is the provider's name for people
+    /// ("Card (Stripe)", "Mobile money (CinetPay)"), `reference` our payment id.
+    PaymentReceipt {
+        name: String,
+        order_id: Uuid,
+        shop_name: String,
+        currency: String,
+        amount: i64,
+        method: String,
+        reference: String,
+    },
     /// A requested report is ready: `url` downloads it until `expires_at` (RFC 3339).
     ReportReady {
         name: String,

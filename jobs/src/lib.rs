@@ -41,6 +41,7 @@ pub mod queues {
         IMPORTS,
         MAINTENANCE,
         NOTIFICATIONS,
+        PAYMENTS,
         IMAGES,
         REPORTS,
         SYSTEM,

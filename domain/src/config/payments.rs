@@ -10,6 +10,8 @@ use super::Secret;
 pub struct PaymentSettings {
     /// A payment pending this long is re-queried from its provider.
     pub requery_after_secs: u64,
+    /// The payment sweep (re-query, expiry, unpaid orders) runs this often.
+    pub sweep_interval_secs: u64,
     pub stripe: StripeSettings,
     pub cinetpay: CinetPaySettings,
     pub paygate: PayGateSettings,

@@ -36,3 +36,31 @@ pub async fn record(conn: &mut PgConnection, event: NewEvent<'_>) -> StoreResult
     .await
     .map_err(StoreError::from_sqlx)
 }
+
+/// A stored event, as its reconciliation reads it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct StoredEvent {
+    pub id: Uuid,
+    pub provider: String,
+    pub event_type: String,
+    pub payment_id: Option<Uuid>,
+    pub payload: serde_json::Value,
+}
+
+pub async fn find(db: impl sqlx::PgExecutor<'_>, id: Uuid) -> StoreResult<Option<StoredEvent>> {
+    Ok(sqlx::query_as(
+        "SELECT id, provider, event_type, payment_id, payload FROM payment_events WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(db)
+    .await?)
+}
+
+/// The event has been acted on.
+pub async fn mark_processed(db: impl sqlx::PgExecutor<'_>, id: Uuid) -> StoreResult<()> {
+    sqlx::query("UPDATE payment_events SET processed_at = now() WHERE id = $1")
+        .bind(id)
+        .execute(db)
+        .await?;
+    Ok(())
+}
