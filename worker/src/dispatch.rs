@@ -9,6 +9,9 @@ use comptoir_jobs::images::ProcessImage;
 use comptoir_jobs::imports::RunImport;
 use comptoir_jobs::maintenance::{Housekeeping, ShopExpirySweep};
 use comptoir_jobs::notifications::FanOutNotification;
+use comptoir_jobs::payments::{
+    InitiatePayment, PaymentSweep, ReconcileEvent, RefundPayment, RequeryPayment,
+};
 use comptoir_jobs::reports::{GenerateReport, PurgeReports};
 use comptoir_jobs::shops::ShopSnapshot;
 use comptoir_jobs::system::Ping;
@@ -19,6 +22,7 @@ use crate::images::ImageProcessor;
 use crate::imports::Importer;
 use crate::maintenance::Housekeeper;
 use crate::notifications::NotificationFanOut;
+use crate::payments::PaymentDesk;
 use crate::reports::ReportGenerator;
 use crate::reports::purge::ReportPurger;
 use crate::shops::ShopSweeper;
@@ -35,6 +39,7 @@ pub struct Handlers {
     pub importer: Importer,
     pub reporter: ReportGenerator,
     pub report_purger: ReportPurger,
+    pub payments: PaymentDesk,
 }
 
 fn decode<J: Job + DeserializeOwned>(job: &ClaimedJob) -> Result<J, JobError> {
@@ -55,6 +60,11 @@ pub async fn run(handlers: &Handlers, job: &ClaimedJob) -> JobResult {
             handlers.reporter.run(&decode(job)?, last_attempt).await
         }
         PurgeReports::KIND => handlers.report_purger.run().await,
+        InitiatePayment::KIND => handlers.payments.initiate(&decode(job)?).await,
+        ReconcileEvent::KIND => handlers.payments.reconcile(&decode(job)?).await,
+        RequeryPayment::KIND => handlers.payments.requery(&decode(job)?).await,
+        RefundPayment::KIND => handlers.payments.refund(&decode(job)?).await,
+        PaymentSweep::KIND => handlers.payments.sweep(&decode(job)?).await,
         // The canary and the benchmarks time the job system itself: nothing to do.
         Ping::KIND => Ok(()),
         // A newer API may enqueue kinds this (older) worker does not know yet during a rolling

@@ -15,6 +15,7 @@ use crate::images::{ImagePipeline, ImageProcessor};
 use crate::imports::Importer;
 use crate::maintenance::Housekeeper;
 use crate::notifications::{self, NotificationFanOut};
+use crate::payments::PaymentDesk;
 use crate::reports::ReportGenerator;
 use crate::reports::purge::ReportPurger;
 use crate::shops::ShopSweeper;
@@ -72,6 +73,13 @@ pub fn build(
             settings: settings.reports.clone(),
             public_url: settings.server.public_url.clone(),
         },
+        payments: PaymentDesk::new(
+            pool.clone(),
+            producer.clone(),
+            &settings.payments,
+            &settings.orders,
+            &settings.server.public_url,
+        )?,
         report_purger: ReportPurger {
             pool: pool.clone(),
             storage: storage.clone(),

@@ -15,6 +15,7 @@ pub mod images;
 mod imports;
 mod maintenance;
 pub mod notifications;
+pub mod payments;
 mod process;
 pub mod reports;
 pub mod retry;

@@ -11,6 +11,7 @@ use tokio_util::sync::CancellationToken;
 use comptoir_domain::config::Settings;
 use comptoir_domain::ledger;
 use comptoir_jobs::maintenance::{Housekeeping, ShopExpirySweep};
+use comptoir_jobs::payments::PaymentSweep;
 use comptoir_jobs::reports::PurgeReports;
 use comptoir_jobs::{Job, Producer, RedisTransport, Relay, RepeatedFailure};
 
@@ -56,6 +57,13 @@ pub fn spawn(
         "shop-expiry",
         settings.jobs.shop_sweep_interval_secs,
         |tick| ShopExpirySweep {
+            tick: tick.to_rfc3339(),
+        },
+    ));
+    tasks.spawn(cron.schedule(
+        "payments-sweep",
+        settings.payments.sweep_interval_secs,
+        |tick| PaymentSweep {
             tick: tick.to_rfc3339(),
         },
     ));

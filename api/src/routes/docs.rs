@@ -7,8 +7,8 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 
 use super::{
     action_logs, auth, canary, catalogue, categories, health, imports, jobs, media, notifications,
-    orders, payments, product_images, products, promotions, reports, shop_skip, shops, users,
-    webhooks,
+    orders, payments, product_images, products, promotions, refunds, reports, shop_skip, shops,
+    users, webhooks,
 };
 
 #[derive(OpenApi)]
@@ -19,7 +19,7 @@ use super::{
         auth::register, auth::login, auth::refresh, auth::logout, auth::me,
         users::list, users::update,
         jobs::list, jobs::get, jobs::retry, canary::canary,
-        payments::create, payments::get, payments::list,
+        payments::create, payments::get, payments::list, refunds::create,
         webhooks::stripe, webhooks::cinetpay_ping, webhooks::cinetpay, webhooks::paygate,
         action_logs::list,
         shops::create, shops::list, shops::get, shops::update, shops::set_duration, shop_skip::skip,

@@ -16,6 +16,7 @@ pub mod payments;
 pub mod product_images;
 pub mod products;
 pub mod promotions;
+pub mod refunds;
 pub mod reports;
 pub mod shop_skip;
 pub mod shops;
@@ -117,6 +118,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(resource("/v1/orders/{id}/payments").route(web::post().to(payments::create)))
         .service(resource("/v1/payments").route(web::get().to(payments::list)))
         .service(resource("/v1/payments/{id}").route(web::get().to(payments::get)))
+        .service(resource("/v1/payments/{id}/refund").route(web::post().to(refunds::create)))
         .service(
             resource("/v1/promotions")
                 .route(web::get().to(promotions::list))

@@ -63,6 +63,14 @@ fn environment() -> &'static Environment<'static> {
                 include_str!("../templates/order_confirmation.html"),
             ),
             (
+                "payment_receipt.txt",
+                include_str!("../templates/payment_receipt.txt"),
+            ),
+            (
+                "payment_receipt.html",
+                include_str!("../templates/payment_receipt.html"),
+            ),
+            (
                 "report_ready.txt",
                 include_str!("../templates/report_ready.txt"),
             ),
@@ -133,6 +141,22 @@ pub fn render(message: &EmailMessage) -> Result<Rendered, minijinja::Error> {
                     subtotal => money(*subtotal), discount => money(*discount), total => money(*total),
                     has_discount => *discount > 0,
                 },
+            )
+        }
+        EmailMessage::PaymentReceipt {
+            name,
+            order_id,
+            shop_name,
+            currency,
+            amount,
+            method,
+            reference,
+        } => {
+            let amount = format_money(*amount, currency);
+            (
+                "payment_receipt",
+                format!("Payment received: {amount} at {shop_name}"),
+                context! { name, order_id, shop_name, amount, method, reference },
             )
         }
         EmailMessage::ReportReady {
@@ -214,6 +238,15 @@ mod tests {
             EmailMessage::Notification {
                 subject: "News from Chez Awa".into(),
                 body: "Chez Awa opens on Monday.".into(),
+            },
+            EmailMessage::PaymentReceipt {
+                name: "Awa".into(),
+                order_id: uuid::Uuid::nil(),
+                shop_name: "Chez Awa".into(),
+                currency: "XOF".into(),
+                amount: 5000,
+                method: "Mobile money (CinetPay)".into(),
+                reference: "0190".into(),
             },
             EmailMessage::ReportReady {
                 name: "Awa".into(),

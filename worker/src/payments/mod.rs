@@ -1,0 +1,70 @@
+//! The `payments` queue: initiating payments with their providers, reconciling provider
+//! events and re-queries under a lock on the payment, refunds, and the periodic sweep.
+
+mod initiate;
+pub mod providers;
+mod reconcile;
+mod refund;
+mod settlement;
+mod sweep;
+
+use sqlx::PgPool;
+
+use comptoir_domain::config::{OrderSettings, PaymentSettings};
+use comptoir_jobs::Producer;
+
+use providers::{cinetpay::CinetPay, paygate::PayGate, stripe::Stripe};
+
+/// Every payment handler's shared parts. A provider without credentials has no client: its
+/// payments cannot be initiated (the API refuses them) and its jobs fail for good.
+pub struct PaymentDesk {
+    pub pool: PgPool,
+    pub producer: Producer,
+    pub stripe: Option<Stripe>,
+    pub cinetpay: Option<CinetPay>,
+    pub paygate: Option<PayGate>,
+    pub settings: PaymentSettings,
+    pub orders: OrderSettings,
+    /// The base URL providers call back and customers return to.
+    pub public_url: String,
+}
+
+impl PaymentDesk {
+    pub fn new(
+        pool: PgPool,
+        producer: Producer,
+        settings: &PaymentSettings,
+        orders: &OrderSettings,
+        public_url: &str,
+    ) -> anyhow::Result<Self> {
+        Ok(Self {
+            pool,
+            producer,
+            stripe: settings
+                .stripe
+                .enabled()
+                .then(|| Stripe::new(&settings.stripe))
+                .transpose()?,
+            cinetpay: settings
+                .cinetpay
+                .enabled()
+                .then(|| CinetPay::new(&settings.cinetpay))
+                .transpose()?,
+            paygate: settings
+                .paygate
+                .enabled()
+                .then(|| PayGate::new(&settings.paygate))
+                .transpose()?,
+            settings: settings.clone(),
+            orders: orders.clone(),
+            public_url: public_url.trim_end_matches('/').to_owned(),
+        })
+    }
+}
+
+/// A disabled provider's client, asked for: permanent (configuration, not an outage).
+fn disabled(provider: &str) -> crate::error::JobError {
+    crate::error::JobError::Permanent(anyhow::anyhow!(
+        "payment provider `{provider}` has no credentials in this worker's configuration"
+    ))
+}
