@@ -11,6 +11,7 @@ mod startup;
 pub mod state;
 mod validate;
 mod views;
+mod webhook_intake;
 pub mod webhooks;
 
 pub use startup::Application;

@@ -20,6 +20,7 @@ use crate::auth::rate_limit::RateLimiter;
 use crate::auth::tokens::TokenKeys;
 use crate::state::AppState;
 use crate::views::ViewCounter;
+use crate::webhook_intake::WebhookIntake;
 use crate::{extract, observe, routes};
 
 pub struct Application {
@@ -53,6 +54,9 @@ impl Application {
             producer.kicker(),
         );
         background.spawn(relay.run(stop_background.clone()));
+        let (webhook_intake, intake_task) =
+            WebhookIntake::new(pool.clone(), producer.clone(), stop_background.clone());
+        background.spawn(intake_task);
         let views = Arc::new(ViewCounter::default());
         let (flusher, flush_pool, flush_stop) =
             (views.clone(), pool.clone(), stop_background.clone());
@@ -62,6 +66,7 @@ impl Application {
             pool,
             tokens: TokenKeys::new(&settings.auth),
             producer,
+            webhook_intake,
             redis,
             auth_limiter: RateLimiter::per_minute(settings.auth.rate_limit_per_minute),
             dummy_password_hash: password::dummy_hash().await?,

@@ -10,12 +10,15 @@ use comptoir_storage::Storage;
 use crate::auth::rate_limit::RateLimiter;
 use crate::auth::tokens::TokenKeys;
 use crate::views::ViewCounter;
+use crate::webhook_intake::WebhookIntake;
 
 pub struct AppState {
     pub pool: PgPool,
     pub settings: Arc<Settings>,
     pub tokens: TokenKeys,
     pub producer: Producer,
+    /// Stores verified provider events, many deliveries per commit.
+    pub webhook_intake: WebhookIntake,
     pub redis: RedisTransport,
     pub auth_limiter: RateLimiter,
     /// Verified against when a login names no account, so both cases take the same time.

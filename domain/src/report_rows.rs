@@ -296,12 +296,16 @@ static PAYMENTS: Spec = Spec {
         col("provider_ref", "Provider reference", Kind::Text, 20),
         col("status", "Status", Kind::Text, 10),
         sum("amount", "Amount", Kind::Money, 14),
+        sum("refunded", "Refunded", Kind::Money, 14),
         col("currency", "Currency", Kind::Text, 9),
+        // amount_mismatch, duplicate, needs_refund: what the back office must look at.
+        col("flags", "Flags", Kind::Text, 16),
     ],
     sql: concat!(
         params!(),
         "SELECT pay.id::text, pay.created_at, o.id::text, s.name, pay.provider, pay.provider_ref, \
-           pay.status, pay.amount, pay.currency::text",
+           pay.status, pay.amount, pay.refunded_amount, pay.currency::text, \
+           array_to_string(pay.flags, ' ')",
         payments_from!(),
         " ORDER BY pay.created_at, pay.id"
     ),

@@ -11,7 +11,8 @@
 //! - Checkout pages: `/checkout/stripe/{cs_id}`, `/checkout/cinetpay/{payment_token}`,
 //!   `/paygate/approve/{tx_reference}` (GET shows, POST `action=pay|fail|cancel` acts).
 //! - Test hooks: `POST /sandbox/{stripe|cinetpay|paygate}/{id}/{pay|fail|cancel}`,
-//!   `GET /sandbox/health`.
+//!   `GET /sandbox/health`, and `POST /sandbox/faults {provider, status?, delay_ms?, count}`:
+//!   the next `count` API calls to that provider wait, then answer `status` (an outage).
 //!
 //! The binary reads its [`Settings`] from the environment (defaults in brackets):
 //! - `SANDBOX_BIND` [`127.0.0.1:8090`], `SANDBOX_PUBLIC_URL` [`http://<bound address>`],
@@ -29,6 +30,7 @@ mod actions;
 mod callbacks;
 mod checkout_page;
 mod cinetpay;
+mod faults;
 mod html;
 mod ids;
 mod paygate;

@@ -5,9 +5,11 @@ use std::net::TcpListener;
 use std::sync::Mutex;
 
 use actix_web::dev::Server;
+use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
 
 use crate::callbacks::Courier;
+use crate::faults::{self, Faults};
 use crate::settings::Settings;
 use crate::state::AppState;
 use crate::{actions, checkout_page, cinetpay, paygate, stripe};
@@ -32,15 +34,21 @@ impl Sandbox {
         };
         let state = web::Data::new(AppState {
             courier: Courier::new(settings.callback_retry_base)?,
+            faults: Faults::default(),
             settings,
             public_url: public_url.clone(),
             stripe: Mutex::new(stripe::Store::default()),
             cinetpay: Mutex::new(cinetpay::Store::default()),
             paygate: Mutex::new(paygate::Store::default()),
         });
-        let server = HttpServer::new(move || App::new().app_data(state.clone()).configure(routes))
-            .listen(listener)?
-            .run();
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(state.clone())
+                .wrap(from_fn(faults::inject))
+                .configure(routes)
+        })
+        .listen(listener)?
+        .run();
         Ok(Self {
             port,
             public_url,
@@ -77,6 +85,7 @@ fn routes(cfg: &mut web::ServiceConfig) {
                 .post(checkout_page::act_paygate),
         )
         .route("/sandbox/health", web::get().to(actions::health))
+        .route("/sandbox/faults", web::post().to(faults::start))
         .route(
             "/sandbox/{provider}/{id}/{action}",
             web::post().to(actions::test_hook),

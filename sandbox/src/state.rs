@@ -4,6 +4,7 @@
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use crate::callbacks::Courier;
+use crate::faults::Faults;
 use crate::settings::Settings;
 use crate::{cinetpay, paygate, stripe};
 
@@ -12,6 +13,7 @@ pub struct AppState {
     /// Base of the URLs handed out, without a trailing slash.
     pub public_url: String,
     pub courier: Courier,
+    pub faults: Faults,
     pub stripe: Mutex<stripe::Store>,
     pub cinetpay: Mutex<cinetpay::Store>,
     pub paygate: Mutex<paygate::Store>,

@@ -6,14 +6,11 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use futures::StreamExt;
 use serde_json::{Map, Value};
 
-use comptoir_domain::payments::{
-    self,
-    events::{self, NewEvent},
-};
-use comptoir_jobs::payments::ReconcileEvent;
+use comptoir_domain::payments;
 
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
+use crate::webhook_intake::{IncomingEvent, IntakeError, Stored};
 use crate::webhooks::{SignatureError, cinetpay, stripe};
 
 /// Largest webhook body taken: provider events are a few KiB.
@@ -41,19 +38,21 @@ fn invalid_signature(err: SignatureError) -> ApiError {
 }
 
 /// Stores the event and enqueues its reconciliation, once.
-async fn store(state: &AppState, event: NewEvent<'_>) -> ApiResult<HttpResponse> {
-    let mut tx = state.pool.begin().await?;
-    let (provider, key) = (event.provider.to_owned(), event.event_key.to_owned());
-    match events::record(&mut tx, event).await? {
-        Some(event_id) => {
-            state
-                .producer
-                .enqueue(&mut tx, &ReconcileEvent { event_id })
-                .await?;
-            state.producer.commit(tx).await?;
-            tracing::info!(%provider, event_key = %key, %event_id, "payment event stored");
+async fn store(state: &AppState, event: IncomingEvent) -> ApiResult<HttpResponse> {
+    let (provider, key) = (event.provider, event.event_key.clone());
+    let stored = state
+        .webhook_intake
+        .store(event)
+        .await
+        .map_err(|err| match err {
+            IntakeError::Stopped => ApiError::Unavailable("the API is shutting down"),
+            IntakeError::Store(err) => err.into(),
+        })?;
+    match stored {
+        Stored::New(event_id) => {
+            tracing::info!(%provider, event_key = %key, %event_id, "payment event stored")
         }
-        None => {
+        Stored::Replay => {
             tracing::info!(%provider, event_key = %key, "payment event replayed: already stored")
         }
     }
@@ -96,10 +95,10 @@ pub async fn stripe(
         .and_then(|id| id.parse().ok());
     store(
         &state,
-        NewEvent {
+        IncomingEvent {
             provider: "stripe",
-            event_key: &id,
-            event_type: &event_type,
+            event_key: id,
+            event_type,
             payment_id,
             payload: event,
         },
@@ -149,10 +148,10 @@ pub async fn cinetpay(
     // so an identical redelivery has the same one and a new status a new one.
     store(
         &state,
-        NewEvent {
+        IncomingEvent {
             provider: "cinetpay",
-            event_key: &token.to_ascii_lowercase(),
-            event_type: "notification",
+            event_key: token.to_ascii_lowercase(),
+            event_type: "notification".to_owned(),
             payment_id,
             payload: Value::Object(form),
         },
@@ -218,10 +217,10 @@ pub async fn paygate(
     );
     store(
         &state,
-        NewEvent {
+        IncomingEvent {
             provider: "paygate",
-            event_key: &key,
-            event_type: "callback",
+            event_key: key,
+            event_type: "callback".to_owned(),
             payment_id,
             payload: fields,
         },

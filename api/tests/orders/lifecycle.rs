@@ -82,3 +82,45 @@ async fn the_status_machine_refuses_illegal_moves_and_cancelling_returns_stock()
     .await;
     assert_eq!((status, code.as_str()), (409, "illegal_transition"));
 }
+
+#[tokio::test]
+async fn an_order_marked_paid_by_its_seller_records_a_manual_payment() {
+    let app = spawn_app().await;
+    let shop = app.shop().await;
+    let product = app.product(shop.id, TestProduct::new(1_500, 10)).await;
+    let (_, client) = app.user_with_role(Role::Client).await;
+    let order = id_of(&place(&app, &client, order_of(&[(product, 2)])).await);
+
+    let paid = app
+        .patch(
+            &format!("/v1/orders/{order}"),
+            Some(&shop.owner_token),
+            json!({"status": "paid"}),
+        )
+        .await;
+    assert_eq!(paid.status(), 200);
+
+    let listed = crate::body(
+        app.get(&format!("/v1/payments?order_id={order}"), Some(&client))
+            .await,
+    )
+    .await;
+    let payments = listed["items"].as_array().expect("items");
+    assert_eq!(payments.len(), 1, "{listed}");
+    let manual = &payments[0];
+    assert_eq!(manual["provider"], "manual");
+    assert_eq!(manual["status"], "succeeded");
+    assert_eq!(
+        manual["amount"],
+        json!({"amount": 3_000, "currency": "EUR"})
+    );
+    let log = crate::body(
+        app.get(
+            &format!("/v1/action-logs?target_id={order}"),
+            Some(&shop.admin_token),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(log["items"][0]["meta"]["payment_id"], manual["id"], "{log}");
+}

@@ -9,4 +9,6 @@ mod store;
 pub mod sweep;
 
 pub use status::{PaymentStatus, Transition, UnknownStatus};
-pub use store::{Payment, PaymentEventSummary, PaymentFilter, create, find, is_known, list};
+pub use store::{
+    Payment, PaymentEventSummary, PaymentFilter, create, find, is_known, list, record_manual,
+};

@@ -97,15 +97,27 @@ pub async fn lock(tx: &mut PgConnection, id: Uuid) -> StoreResult<Option<LockedP
     .await?)
 }
 
-/// Applies `seen` to payment `id` (locked here). `None` when there is no such payment.
+/// Applies `seen` to payment `id`, locked here and returned as it was before: what the
+/// consequences need stays held for the rest of the transaction. `None` when there is no such
+/// payment.
 pub async fn settle(
     tx: &mut PgConnection,
     id: Uuid,
     seen: &Observation,
-) -> StoreResult<Option<Settlement>> {
+) -> StoreResult<Option<(LockedPayment, Settlement)>> {
     let Some(payment) = lock(tx, id).await? else {
         return Ok(None);
     };
+    let settlement = settle_locked(tx, &payment, seen).await?;
+    Ok(Some((payment, settlement)))
+}
+
+async fn settle_locked(
+    tx: &mut PgConnection,
+    payment: &LockedPayment,
+    seen: &Observation,
+) -> StoreResult<Settlement> {
+    let id = payment.id;
     if let Some(reference) = &seen.provider_ref {
         sqlx::query(
             "UPDATE payments SET provider_ref = $2 WHERE id = $1 \
@@ -117,11 +129,11 @@ pub async fn settle(
         .await?;
     }
     if let Some(total) = seen.refunded_total {
-        let moved = refunds::apply_refunded_total(tx, &payment, total).await?;
-        return Ok(Some(Settlement {
+        let moved = refunds::apply_refunded_total(tx, payment, total).await?;
+        return Ok(Settlement {
             moved,
             ..Settlement::default()
-        }));
+        });
     }
     let from = payment.status.0;
     match from.transition(seen.status) {
@@ -130,7 +142,7 @@ pub async fn settle(
             if from.is_open() && seen.reason.is_some() {
                 set_reason(tx, id, seen.reason.as_deref()).await?;
             }
-            return Ok(Some(Settlement::default()));
+            return Ok(Settlement::default());
         }
         Transition::Moves => {}
     }
@@ -149,9 +161,9 @@ pub async fn settle(
         ..Settlement::default()
     };
     if seen.status == PaymentStatus::Succeeded {
-        pay_order(tx, &payment, seen, &mut settlement).await?;
+        pay_order(tx, payment, seen, &mut settlement).await?;
     }
-    Ok(Some(settlement))
+    Ok(settlement)
 }
 
 async fn set_reason(tx: &mut PgConnection, id: Uuid, reason: Option<&str>) -> StoreResult<()> {

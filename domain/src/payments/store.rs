@@ -130,6 +130,19 @@ pub async fn create(
     Ok(id)
 }
 
+/// Money taken by hand (cash on delivery, a transfer) when a seller or admin marks `order`
+/// (locked by the caller) paid: a succeeded `manual` payment of its total.
+pub async fn record_manual(tx: &mut PgConnection, order: &OrderRow) -> StoreResult<Uuid> {
+    let id = create(tx, order, "manual", None, None).await?;
+    sqlx::query(
+        "UPDATE payments SET status = 'succeeded', succeeded_at = now(), updated_at = now()          WHERE id = $1",
+    )
+    .bind(id)
+    .execute(tx)
+    .await?;
+    Ok(id)
+}
+
 async fn events_of(pool: &PgPool, ids: &[Uuid]) -> StoreResult<Vec<(Uuid, PaymentEventSummary)>> {
     let rows: Vec<(Uuid, String, DateTime<Utc>)> = sqlx::query_as(
         "SELECT payment_id, event_type, received_at FROM payment_events \

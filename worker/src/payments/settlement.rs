@@ -25,16 +25,15 @@ fn method(provider: &str) -> &'static str {
 impl PaymentDesk {
     pub(super) async fn apply(&self, payment_id: Uuid, seen: &Observation) -> JobResult {
         let mut tx = self.pool.begin().await.transient()?;
-        let Some(settlement) = settle::settle(&mut tx, payment_id, seen)
+        let Some((payment, settlement)) = settle::settle(&mut tx, payment_id, seen)
             .await
             .transient()?
         else {
             tracing::warn!(%payment_id, "observation for an unknown payment: ignored");
             return Ok(());
         };
-        let locked = settle::lock(&mut tx, payment_id).await.transient()?;
-        if let (Some(paid), Some(payment)) = (&settlement.paid, &locked) {
-            self.announce(&mut tx, paid, payment).await?;
+        if let Some(paid) = &settlement.paid {
+            self.announce(&mut tx, paid, &payment).await?;
         }
         if let Some(refund_id) = settlement.refund {
             self.producer

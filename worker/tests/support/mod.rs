@@ -5,6 +5,7 @@
 
 pub mod images;
 pub mod imports;
+pub mod payments;
 
 use std::net::TcpListener as StdListener;
 use std::process::{Child, Command, Stdio};

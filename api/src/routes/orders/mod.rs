@@ -14,6 +14,7 @@ use uuid::Uuid;
 use comptoir_domain::action_log::{self, Action};
 use comptoir_domain::orders::{self, Order, OrderFilter, STATUSES, Scope};
 use comptoir_domain::pagination::Page;
+use comptoir_domain::payments;
 use comptoir_domain::types::Role;
 
 use crate::auth::AuthUser;
@@ -123,7 +124,7 @@ pub struct OrderUpdate {
 
 /// Moves an order along its status machine. The seller of its shop and admins make any legal
 /// move (audited); its client may only cancel it while it is pending. Cancelling puts the
-/// quantities back in stock.
+/// quantities back in stock; marking it paid records a `manual` payment (cash on delivery).
 #[utoipa::path(patch, path = "/v1/orders/{id}", tag = "orders", request_body = OrderUpdate, params(("id" = Uuid, Path)),
     security(("bearer" = [])), responses((status = 200, body = Order), (status = 401, body = crate::error::Problem),
     (status = 403, description = "a client asking for anything but a cancellation", body = crate::error::Problem),
@@ -152,7 +153,7 @@ pub async fn update(
             detail: "a client may only cancel their order".to_owned(),
         });
     }
-    let from = order.status;
+    let from = order.status.clone();
     let allowed = orders::transition_allowed(&from, &to) && (merchant || from == "pending");
     if !allowed {
         return Err(ApiError::Conflict {
@@ -167,6 +168,11 @@ pub async fn update(
     if to == "cancelled" {
         orders::restock(&mut tx, *id).await?;
     }
+    // Only a merchant gets this far with `paid`: the money was taken by hand.
+    let manual_payment = match to.as_str() {
+        "paid" => Some(payments::record_manual(&mut tx, &order).await?),
+        _ => None,
+    };
     let updated = orders::set_status(&mut tx, *id, &to).await?;
     if merchant {
         action_log::record(
@@ -176,7 +182,9 @@ pub async fn update(
                 action: "order.status_changed",
                 target_type: "order",
                 target_id: *id,
-                meta: json!({ "from": from, "to": to, "shop_id": updated.shop_id }),
+                meta: json!({
+                    "from": from, "to": to, "shop_id": updated.shop_id, "payment_id": manual_payment,
+                }),
             },
         )
         .await?;
