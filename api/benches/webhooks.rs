@@ -9,11 +9,10 @@
 use std::time::Instant;
 
 use futures::{StreamExt, stream};
-use hmac::{Hmac, Mac};
 use serde_json::json;
-use sha2::Sha256;
 
 use comptoir_testkit::bench::{env_number, percentile};
+use comptoir_testkit::signing::stripe_signature;
 use comptoir_testkit::{TestApp, test_settings};
 
 const CONCURRENCY: usize = 16;
@@ -30,10 +29,7 @@ fn signed_event(n: usize) -> (String, String) {
             "metadata": {"payment_id": "00000000-0000-0000-0000-000000000000"}}}
     })
     .to_string();
-    let t = chrono::Utc::now().timestamp();
-    let mut mac = Hmac::<Sha256>::new_from_slice(SECRET.as_bytes()).expect("key");
-    mac.update(format!("{t}.{body}").as_bytes());
-    let signature = format!("t={t},v1={}", hex::encode(mac.finalize().into_bytes()));
+    let signature = stripe_signature(&body, chrono::Utc::now().timestamp(), SECRET);
     (body, signature)
 }
 

@@ -26,7 +26,16 @@ struct Placed {
 
 async fn placed_order(app: &TestApp) -> Placed {
     let shop = app.shop().await;
-    let product = app.product(shop.id, TestProduct::new(2_500, 10)).await;
+    // CFA francs: every provider takes them.
+    let product = app
+        .product(
+            shop.id,
+            TestProduct {
+                currency: "XOF",
+                ..TestProduct::new(2_500, 10)
+            },
+        )
+        .await;
     let (_, client_token) = app.user_with_role(Role::Client).await;
     let order = app
         .post(
@@ -78,7 +87,7 @@ async fn a_client_starts_paying_their_order_and_a_job_asks_the_provider() {
     assert_eq!(payment["status"], "initiating");
     assert_eq!(
         payment["amount"],
-        json!({"amount": 5_000, "currency": "EUR"})
+        json!({"amount": 5_000, "currency": "XOF"})
     );
 
     let read: Value = app
@@ -91,7 +100,7 @@ async fn a_client_starts_paying_their_order_and_a_job_asks_the_provider() {
     assert_eq!(read["provider"], "stripe");
     assert_eq!(
         read["refunded_amount"],
-        json!({"amount": 0, "currency": "EUR"})
+        json!({"amount": 0, "currency": "XOF"})
     );
     assert_eq!(read["events"], json!([]));
 
@@ -156,6 +165,26 @@ async fn bad_requests_are_refused_with_their_codes() {
     )
     .await;
     assert_eq!(paygate.status(), 202);
+
+    // A euro order cannot be paid in Flooz or T-Money.
+    let shop = app.shop().await;
+    let product = app.product(shop.id, TestProduct::new(2_500, 10)).await;
+    let euros = app
+        .post(
+            "/v1/orders",
+            Some(token),
+            json!({"items": [{"product_id": product, "quantity": 1}]}),
+        )
+        .await;
+    let euros: Value = euros.json().await.expect("order");
+    let refused = app
+        .post(
+            &format!("/v1/orders/{}/payments", euros["id"].as_str().expect("id")),
+            Some(token),
+            json!({"provider": "paygate", "phone": "+22890000000"}),
+        )
+        .await;
+    assert_problem(refused, 422, "currency_not_supported").await;
 }
 
 #[tokio::test]

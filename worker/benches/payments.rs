@@ -10,14 +10,13 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use futures::{StreamExt, stream};
-use hmac::{Hmac, Mac};
 use serde_json::{Value, json};
-use sha2::Sha256;
 use uuid::Uuid;
 
 use comptoir_domain::types::Role;
 use comptoir_testkit::bench::env_number;
 use comptoir_testkit::market::TestProduct;
+use comptoir_testkit::signing::stripe_signature;
 use comptoir_testkit::{TestApp, test_settings, wait_until, worker_env};
 
 const IN_FLIGHT: usize = 16;
@@ -32,13 +31,8 @@ fn signed(payment: Uuid, amount: i64) -> (String, String) {
             "metadata": {"payment_id": payment.to_string()}}},
     })
     .to_string();
-    let t = chrono::Utc::now().timestamp();
-    let mut mac = Hmac::<Sha256>::new_from_slice(SECRET.as_bytes()).expect("key");
-    mac.update(format!("{t}.{body}").as_bytes());
-    (
-        body,
-        format!("t={t},v1={}", hex::encode(mac.finalize().into_bytes())),
-    )
+    let signature = stripe_signature(&body, chrono::Utc::now().timestamp(), SECRET);
+    (body, signature)
 }
 
 /// Places `count` orders of one product through the API; pending Stripe payments for them

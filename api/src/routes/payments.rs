@@ -13,7 +13,7 @@ use uuid::Uuid;
 use comptoir_domain::config::PaymentSettings;
 use comptoir_domain::orders;
 use comptoir_domain::pagination::Page;
-use comptoir_domain::payments::{self, Payment, PaymentFilter, PaymentStatus};
+use comptoir_domain::payments::{self, Payment, PaymentFilter, PaymentStatus, currencies};
 use comptoir_jobs::payments::InitiatePayment;
 
 use crate::auth::AuthUser;
@@ -115,6 +115,15 @@ async fn start(
             detail: format!("the order is {}, not pending", order.status),
         });
     }
+    if !currencies::accepted(&request.provider, &order.currency) {
+        return Err(ApiError::Unprocessable {
+            code: "currency_not_supported",
+            detail: format!(
+                "{} does not take payments in {}",
+                request.provider, order.currency
+            ),
+        });
+    }
     let payment_id = payments::create(
         tx,
         &order,
@@ -144,7 +153,7 @@ async fn start(
     (status = 401, body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 404, description = "no such order among the caller's", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 409, description = "order_not_payable, idempotency_key_in_use", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 422, description = "validation_failed, provider_unavailable, idempotency_key_reused", body = crate::error::Problem, content_type = "application/problem+json")))]
+    (status = 422, description = "validation_failed, provider_unavailable, currency_not_supported, idempotency_key_reused", body = crate::error::Problem, content_type = "application/problem+json")))]
 pub async fn create(
     state: web::Data<AppState>,
     caller: AuthUser,

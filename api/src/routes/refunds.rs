@@ -114,8 +114,7 @@ pub async fn create(
     )
     .await?;
     if manual {
-        let total = refunds::recorded_total(&mut tx, payment.id).await?;
-        refunds::apply_refunded_total(&mut tx, &payment, total).await?;
+        refunds::apply_recorded(&mut tx, &payment).await?;
     } else {
         state
             .producer

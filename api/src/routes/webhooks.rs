@@ -19,7 +19,7 @@ const BODY_LIMIT: usize = 64 * 1024;
 const STRIPE_TOLERANCE_SECS: i64 = 300;
 
 /// The body, refused with 413 past `BODY_LIMIT` without reading the rest.
-async fn read_body(mut payload: web::Payload) -> ApiResult<web::Bytes> {
+pub(crate) async fn read_body(mut payload: web::Payload) -> ApiResult<web::Bytes> {
     let mut body = web::BytesMut::new();
     while let Some(chunk) = payload.next().await {
         let chunk = chunk.map_err(|_| {
@@ -33,7 +33,7 @@ async fn read_body(mut payload: web::Payload) -> ApiResult<web::Bytes> {
     Ok(body.freeze())
 }
 
-fn invalid_signature(err: SignatureError) -> ApiError {
+pub(crate) fn invalid_signature(err: SignatureError) -> ApiError {
     ApiError::bad_request("invalid_signature", err.to_string())
 }
 
@@ -106,6 +106,16 @@ pub async fn stripe(
     .await
 }
 
+/// A form's fields as the JSON object stored with the event.
+fn form_object(fields: Vec<(String, String)>) -> Value {
+    Value::Object(
+        fields
+            .into_iter()
+            .map(|(name, value)| (name, Value::String(value)))
+            .collect::<Map<String, Value>>(),
+    )
+}
+
 /// CinetPay pings its notification URL with a GET before using it.
 #[utoipa::path(get, path = "/v1/webhooks/mobile-money/cinetpay", tag = "payments", responses(
     (status = 200, description = "the URL is live")))]
@@ -140,10 +150,6 @@ pub async fn cinetpay(
         .iter()
         .find(|(name, _)| name == "cpm_trans_id")
         .and_then(|(_, value)| value.parse().ok());
-    let mut form = Map::new();
-    for (name, value) in &fields {
-        form.insert(name.clone(), Value::String(value.clone()));
-    }
     // CinetPay's notifications carry no event id; the token is an HMAC over all their fields,
     // so an identical redelivery has the same one and a new status a new one.
     store(
@@ -153,7 +159,7 @@ pub async fn cinetpay(
             event_key: token.to_ascii_lowercase(),
             event_type: "notification".to_owned(),
             payment_id,
-            payload: Value::Object(form),
+            payload: form_object(fields),
         },
     )
     .await
@@ -183,13 +189,10 @@ pub async fn paygate(
         .and_then(|value| value.to_str().ok())
         .is_some_and(|value| value.starts_with("application/x-www-form-urlencoded"));
     let fields: Value = if is_form {
-        let pairs: Map<String, Value> =
-            serde_urlencoded::from_bytes::<Vec<(String, String)>>(&body)
-                .map_err(|err| ApiError::bad_request("malformed_callback", err.to_string()))?
-                .into_iter()
-                .map(|(name, value)| (name, Value::String(value)))
-                .collect();
-        Value::Object(pairs)
+        form_object(
+            serde_urlencoded::from_bytes(&body)
+                .map_err(|err| ApiError::bad_request("malformed_callback", err.to_string()))?,
+        )
     } else {
         serde_json::from_slice(&body)
             .map_err(|err| ApiError::bad_request("malformed_callback", err.to_string()))?

@@ -1,5 +1,6 @@
 //! Payments of orders and the provider events that move them.
 
+pub mod currencies;
 pub mod events;
 pub mod initiation;
 pub mod refunds;

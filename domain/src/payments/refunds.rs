@@ -117,8 +117,17 @@ pub async fn finish(
     Ok(())
 }
 
+/// Raises a locked payment's refunded amount to what the refunds recorded as done add up to.
+pub async fn apply_recorded(
+    tx: &mut PgConnection,
+    payment: &LockedPayment,
+) -> StoreResult<Option<(PaymentStatus, PaymentStatus)>> {
+    let total = recorded_total(tx, payment.id).await?;
+    apply_refunded_total(tx, payment, total).await
+}
+
 /// The total refunded so far by the refunds we recorded as done.
-pub async fn recorded_total(tx: &mut PgConnection, payment_id: Uuid) -> StoreResult<i64> {
+async fn recorded_total(tx: &mut PgConnection, payment_id: Uuid) -> StoreResult<i64> {
     Ok(sqlx::query_scalar(
         "SELECT COALESCE(sum(amount), 0)::bigint FROM payment_refunds \
          WHERE payment_id = $1 AND status IN ('succeeded', 'manual')",

@@ -46,10 +46,7 @@ impl PaymentDesk {
                 refunds::finish(&mut tx, refund.id, Ok(reference))
                     .await
                     .transient()?;
-                let total = refunds::recorded_total(&mut tx, payment.id)
-                    .await
-                    .transient()?;
-                refunds::apply_refunded_total(&mut tx, &payment, total)
+                refunds::apply_recorded(&mut tx, &payment)
                     .await
                     .transient()?;
             }
