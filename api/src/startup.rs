@@ -35,6 +35,13 @@ pub struct Application {
 
 impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let listener = TcpListener::bind(settings.server.bind).context("server.bind")?;
+        Self::build_on(settings, listener).await
+    }
+
+    /// Serves on a listener already bound, so a caller binding port 0 knows the address (and
+    /// so `server.public_url`) before the settings are frozen.
+    pub async fn build_on(settings: Settings, listener: TcpListener) -> anyhow::Result<Self> {
         let settings = Arc::new(settings);
         // Installed before the first request is counted.
         observe::prometheus();
@@ -76,7 +83,6 @@ impl Application {
             settings: settings.clone(),
         });
 
-        let listener = TcpListener::bind(settings.server.bind).context("server.bind")?;
         let port = listener.local_addr()?.port();
         let json_limit = settings.server.json_limit_bytes;
         let mut api = HttpServer::new(move || {

@@ -13,12 +13,14 @@ mod files;
 mod jobs;
 mod media;
 mod payments;
+mod sms;
 pub use files::{ImportSettings, S3Settings, StorageBackend, StorageSettings, ZipLimits};
 pub use jobs::{JobSettings, QueueSettings, WorkerSettings};
 pub use media::{ClamdSettings, ImageSettings};
 pub use payments::{
     CinetPaySettings, OrderSettings, PayGateSettings, PaymentSettings, StripeSettings,
 };
+pub use sms::{AfricasTalkingSettings, OtpSettings, SmsSettings, TwilioSettings};
 
 /// A string that never shows up in logs or `Debug` output.
 #[derive(Clone, Default, Deserialize, PartialEq, Eq)]
@@ -57,6 +59,8 @@ pub struct Settings {
     pub reports: ReportSettings,
     pub payments: PaymentSettings,
     pub orders: OrderSettings,
+    pub sms: SmsSettings,
+    pub otp: OtpSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -191,6 +195,7 @@ impl Settings {
         for (key, secret) in [
             ("auth.jwt_secret", &self.auth.jwt_secret),
             ("reports.signing_secret", &self.reports.signing_secret),
+            ("otp.pepper", &self.otp.pepper),
         ] {
             let secret = secret.expose();
             if secret.len() < 32 {

@@ -22,6 +22,10 @@ pub struct User {
     pub banned_at: Option<DateTime<Utc>>,
     pub failed_logins: i32,
     pub locked_until: Option<DateTime<Utc>>,
+    /// Set when a registration code sent to `phone` came back.
+    pub phone_verified_at: Option<DateTime<Utc>>,
+    /// `fr` or `en`; `None` uses `sms.default_locale`.
+    pub locale: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -58,7 +62,8 @@ pub struct NewUser<'a> {
 
 macro_rules! user_columns {
     () => {
-        "id, email, phone, password_hash, name, role, want_shop, banned_at, failed_logins, locked_until, created_at, updated_at"
+        "id, email, phone, password_hash, name, role, want_shop, banned_at, failed_logins, locked_until, \
+         phone_verified_at, locale, created_at, updated_at"
     };
 }
 
@@ -284,5 +289,34 @@ pub async fn set_role(db: impl PgExecutor<'_>, id: Uuid, role: Role) -> StoreRes
         .bind(role.as_str())
         .execute(db)
         .await?;
+    Ok(())
+}
+
+/// Marks the phone of the account holding `phone` verified; the account, if there is one.
+pub async fn verify_phone(db: impl PgExecutor<'_>, phone: &str) -> StoreResult<Option<User>> {
+    Ok(sqlx::query_as(concat!(
+        "UPDATE users SET phone_verified_at = COALESCE(phone_verified_at, now()), \
+           updated_at = now() WHERE phone = $1 RETURNING ",
+        user_columns!()
+    ))
+    .bind(phone)
+    .fetch_optional(db)
+    .await?)
+}
+
+/// Replaces the password and clears the login lockout.
+pub async fn set_password(
+    db: impl PgExecutor<'_>,
+    id: Uuid,
+    password_hash: &str,
+) -> StoreResult<()> {
+    sqlx::query(
+        "UPDATE users SET password_hash = $2, failed_logins = 0, locked_until = NULL, \
+           updated_at = now() WHERE id = $1",
+    )
+    .bind(id)
+    .bind(password_hash)
+    .execute(db)
+    .await?;
     Ok(())
 }

@@ -15,6 +15,7 @@ mod relay;
 mod repeated;
 pub mod reports;
 pub mod shops;
+pub mod sms;
 pub mod system;
 mod transport;
 
@@ -35,6 +36,7 @@ pub mod queues {
     pub const NOTIFICATIONS: &str = "notifications";
     pub const IMAGES: &str = "images";
     pub const REPORTS: &str = "reports";
+    pub const SMS: &str = "sms";
     pub const SYSTEM: &str = "system";
     pub const ALL: &[&str] = &[
         EMAIL,
@@ -44,6 +46,7 @@ pub mod queues {
         PAYMENTS,
         IMAGES,
         REPORTS,
+        SMS,
         SYSTEM,
     ];
 }

@@ -2,7 +2,7 @@
 //! dispatch to the provider that owns the payment.
 
 use actix_web::{HttpResponse, web};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::state::AppState;
@@ -16,7 +16,8 @@ pub enum Action {
     Cancel,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, Serialize)]
+/// The providers with a checkout page (outages have their own key, `faults::Api`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Provider {
     Stripe,

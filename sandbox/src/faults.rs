@@ -1,7 +1,8 @@
 //! Outages on demand: `POST /sandbox/faults {provider, status?, delay_ms?, count}` makes the
 //! next `count` API calls to that provider wait `delay_ms`, then answer `status` (a 5xx or a
 //! 429) or, without one, answer as usual: a test can watch a client retry and recover, or kill
-//! a worker while it waits on the provider. Checkout pages and test hooks are never affected.
+//! a worker while it waits on the provider. Checkout pages, the phone and test hooks are never
+//! affected.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -11,14 +12,25 @@ use actix_web::body::{BoxBody, EitherBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::actions::Provider;
 use crate::state::{AppState, lock};
 
+/// The provider APIs an outage can hit: the payment providers of the checkout pages and the SMS
+/// providers, which have none (hence a key of its own rather than `actions::Provider`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Api {
+    Stripe,
+    CinetPay,
+    PayGate,
+    Twilio,
+    AfricasTalking,
+}
+
 #[derive(Default)]
-pub struct Faults(Mutex<HashMap<Provider, Outage>>);
+pub struct Faults(Mutex<HashMap<Api, Outage>>);
 
 #[derive(Clone, Copy)]
 struct Outage {
@@ -29,7 +41,7 @@ struct Outage {
 
 impl Faults {
     /// Takes one failed call from `provider`'s outage, if one is under way.
-    fn take(&self, provider: Provider) -> Option<Outage> {
+    fn take(&self, provider: Api) -> Option<Outage> {
         let mut outages = lock(&self.0);
         let outage = outages.get_mut(&provider)?;
         let taken = *outage;
@@ -41,17 +53,19 @@ impl Faults {
     }
 }
 
-/// The provider whose API `path` belongs to.
-fn api_of(path: &str) -> Option<Provider> {
-    if path.starts_with("/v1/") {
-        Some(Provider::Stripe)
-    } else if path.starts_with("/v2/") {
-        Some(Provider::CinetPay)
-    } else if path.starts_with("/api/") {
-        Some(Provider::PayGate)
-    } else {
-        None
-    }
+/// The API `path` belongs to.
+fn api_of(path: &str) -> Option<Api> {
+    const PREFIXES: [(&str, Api); 5] = [
+        ("/v1/", Api::Stripe),
+        ("/v2/", Api::CinetPay),
+        ("/api/", Api::PayGate),
+        ("/2010-04-01/", Api::Twilio),
+        ("/version1/", Api::AfricasTalking),
+    ];
+    PREFIXES
+        .iter()
+        .find(|(prefix, _)| path.starts_with(prefix))
+        .map(|(_, api)| *api)
 }
 
 /// Middleware: answers a provider API call with the injected failure, if any.
@@ -78,7 +92,7 @@ pub async fn inject(
 
 #[derive(Deserialize)]
 pub struct OutageRequest {
-    provider: Provider,
+    provider: Api,
     status: Option<u16>,
     #[serde(default)]
     delay_ms: u64,
@@ -110,4 +124,45 @@ pub async fn start(state: web::Data<AppState>, body: web::Json<OutageRequest>) -
         );
     }
     HttpResponse::Ok().json(json!({"provider": provider, "count": count}))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn knows_each_api_by_its_prefix() {
+        assert_eq!(api_of("/v1/refunds"), Some(Api::Stripe));
+        assert_eq!(api_of("/v2/payment"), Some(Api::CinetPay));
+        assert_eq!(api_of("/api/v1/pay"), Some(Api::PayGate));
+        assert_eq!(
+            api_of("/2010-04-01/Accounts/AC1/Messages.json"),
+            Some(Api::Twilio)
+        );
+        assert_eq!(api_of("/version1/messaging"), Some(Api::AfricasTalking));
+        assert_eq!(api_of("/sandbox/sms"), None);
+        assert_eq!(api_of("/checkout/stripe/cs_1"), None);
+    }
+
+    #[test]
+    fn names_providers_as_before() {
+        let names = serde_json::to_value([
+            Api::Stripe,
+            Api::CinetPay,
+            Api::PayGate,
+            Api::Twilio,
+            Api::AfricasTalking,
+        ])
+        .ok();
+        assert_eq!(
+            names,
+            Some(json!([
+                "stripe",
+                "cinetpay",
+                "paygate",
+                "twilio",
+                "africastalking"
+            ]))
+        );
+    }
 }

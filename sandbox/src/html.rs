@@ -1,9 +1,10 @@
-//! The HTML of the checkout pages: self-contained (inline style, no external assets) and sized
-//! for a phone. Every value that came from a client is escaped.
+//! The HTML of the checkout pages and of the phone inbox: self-contained (inline style, no
+//! external assets) and sized for a phone. Every value that came from a client is escaped.
 
 use std::fmt::Write;
 
 use crate::actions::View;
+use crate::inbox::Sms;
 
 /// Escapes text for an HTML element or a double-quoted attribute.
 pub fn escape(text: &str) -> String {
@@ -29,7 +30,11 @@ main{max-width:28rem;margin:0 auto;padding:1.5rem 1rem}\
 ul{padding-left:1.1rem;color:#374151}.muted{color:#6b7280;font-size:.875rem}\
 .notice{background:#fee2e2;color:#991b1b;padding:.75rem;border-radius:.5rem}\
 button{display:block;width:100%;font-size:1.1rem;padding:.9rem;margin-top:.75rem;border:0;border-radius:.5rem;color:#fff}\
-.pay{background:#16a34a}.fail{background:#dc2626}.cancel{background:#6b7280}";
+.pay{background:#16a34a}.fail{background:#dc2626}.cancel{background:#6b7280}.go{background:#2563eb}\
+.card+.card{margin-top:1rem}h2{font-size:1.1rem;margin:0}a{color:#2563eb}\
+input{box-sizing:border-box;width:100%;font-size:1.1rem;padding:.7rem;border:1px solid #d1d5db;border-radius:.5rem}\
+.sms{border-top:1px solid #e5e7eb;margin-top:.75rem;padding-top:.5rem}\
+.text{white-space:pre-wrap;overflow-wrap:anywhere;font-size:1.05rem;margin:.25rem 0}";
 
 fn layout(title: &str, body: &str) -> String {
     format!(
@@ -108,6 +113,45 @@ pub fn post_back(url: &str, fields: &[(&str, String)]) -> String {
          <script>document.getElementById('back').submit()</script>",
     );
     layout("Returning to the shop", &body)
+}
+
+/// The sandbox's phone: the texts grouped by number (as `Inbox::by_number` orders them), with a
+/// form that shows one number only.
+pub fn phone(filter: Option<&str>, groups: &[(&str, Vec<&Sms>)]) -> String {
+    let mut body = format!(
+        "<div class=\"card\"><span class=\"tag\">SMS sandbox</span><h1>Phone</h1>\
+         <form method=\"get\"><input name=\"to\" type=\"tel\" placeholder=\"+22890112233\" \
+         value=\"{}\" aria-label=\"Phone number\"><button class=\"go\">Show</button></form>",
+        escape(filter.unwrap_or_default())
+    );
+    if filter.is_some() {
+        body.push_str("<p><a href=\"phone\">All numbers</a></p>");
+    }
+    body.push_str("</div>");
+    if groups.is_empty() {
+        body.push_str(
+            "<div class=\"card\"><p class=\"muted\">No text message yet. Texts sent through \
+             Twilio or Africa's Talking show up here (kept in memory until the sandbox \
+             restarts).</p></div>",
+        );
+    }
+    for (number, texts) in groups {
+        let _ = write!(body, "<div class=\"card\"><h2>{}</h2>", escape(number));
+        for sms in texts {
+            let _ = write!(
+                body,
+                "<div class=\"sms\"><p class=\"text\">{}</p><p class=\"muted\">From {} \
+                 · {} · {} · {}</p></div>",
+                escape(&sms.body),
+                escape(&sms.from),
+                escape(sms.provider),
+                sms.received_at.format("%Y-%m-%d %H:%M:%S UTC"),
+                escape(sms.status)
+            );
+        }
+        body.push_str("</div>");
+    }
+    layout("Sandbox phone", &body)
 }
 
 #[cfg(test)]

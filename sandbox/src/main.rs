@@ -51,5 +51,16 @@ fn settings_from_env() -> anyhow::Result<Settings> {
         cinetpay_secret_key: text("SANDBOX_CINETPAY_SECRET_KEY", defaults.cinetpay_secret_key),
         paygate_auth_token: text("SANDBOX_PAYGATE_AUTH_TOKEN", defaults.paygate_auth_token),
         paygate_callback_url: url("SANDBOX_PAYGATE_CALLBACK_URL"),
+        twilio_account_sid: text("SANDBOX_TWILIO_ACCOUNT_SID", defaults.twilio_account_sid),
+        twilio_auth_token: text("SANDBOX_TWILIO_AUTH_TOKEN", defaults.twilio_auth_token),
+        africastalking_username: text(
+            "SANDBOX_AFRICASTALKING_USERNAME",
+            defaults.africastalking_username,
+        ),
+        africastalking_api_key: text(
+            "SANDBOX_AFRICASTALKING_API_KEY",
+            defaults.africastalking_api_key,
+        ),
+        africastalking_dlr_url: url("SANDBOX_AFRICASTALKING_DLR_URL"),
     })
 }

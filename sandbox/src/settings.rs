@@ -25,6 +25,16 @@ pub struct Settings {
     pub paygate_auth_token: String,
     /// Where PayGate callbacks are POSTed (PayGate takes it from its dashboard); `None` sends none.
     pub paygate_callback_url: Option<String>,
+    /// Expected as the HTTP Basic username and in the URL of Twilio's Messages API.
+    pub twilio_account_sid: String,
+    /// The HTTP Basic password, and the key of `X-Twilio-Signature` on status callbacks.
+    pub twilio_auth_token: String,
+    pub africastalking_username: String,
+    /// Expected in the `apiKey` header.
+    pub africastalking_api_key: String,
+    /// Where Africa's Talking delivery reports are POSTed (set in its dashboard); `None` sends
+    /// none.
+    pub africastalking_dlr_url: Option<String>,
 }
 
 impl Default for Settings {
@@ -42,6 +52,11 @@ impl Default for Settings {
             cinetpay_secret_key: "cinetpay-sandbox-secret".into(),
             paygate_auth_token: "paygate-sandbox-token".into(),
             paygate_callback_url: None,
+            twilio_account_sid: "ACsandbox00000000000000000000000000".into(),
+            twilio_auth_token: "twilio-sandbox-token".into(),
+            africastalking_username: "sandbox".into(),
+            africastalking_api_key: "africastalking-sandbox-key".into(),
+            africastalking_dlr_url: None,
         }
     }
 }

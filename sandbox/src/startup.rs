@@ -10,9 +10,10 @@ use actix_web::{App, HttpServer, web};
 
 use crate::callbacks::Courier;
 use crate::faults::{self, Faults};
+use crate::inbox::Inbox;
 use crate::settings::Settings;
 use crate::state::AppState;
-use crate::{actions, checkout_page, cinetpay, paygate, stripe};
+use crate::{actions, africastalking, checkout_page, cinetpay, paygate, phone, stripe, twilio};
 
 pub struct Sandbox {
     port: u16,
@@ -40,6 +41,7 @@ impl Sandbox {
             stripe: Mutex::new(stripe::Store::default()),
             cinetpay: Mutex::new(cinetpay::Store::default()),
             paygate: Mutex::new(paygate::Store::default()),
+            inbox: Mutex::new(Inbox::default()),
         });
         let server = HttpServer::new(move || {
             App::new()
@@ -74,6 +76,8 @@ fn routes(cfg: &mut web::ServiceConfig) {
     cfg.configure(stripe::routes)
         .configure(cinetpay::routes)
         .configure(paygate::routes)
+        .configure(twilio::routes)
+        .configure(africastalking::routes)
         .service(
             web::resource("/checkout/{provider}/{id}")
                 .get(checkout_page::show_hosted)
@@ -86,6 +90,8 @@ fn routes(cfg: &mut web::ServiceConfig) {
         )
         .route("/sandbox/health", web::get().to(actions::health))
         .route("/sandbox/faults", web::post().to(faults::start))
+        .route("/sandbox/sms", web::get().to(phone::list))
+        .route("/sandbox/phone", web::get().to(phone::show))
         .route(
             "/sandbox/{provider}/{id}/{action}",
             web::post().to(actions::test_hook),

@@ -1,10 +1,11 @@
-//! The shared state of one sandbox: its settings, the providers' in-memory records and the
-//! courier that delivers callbacks.
+//! The shared state of one sandbox: its settings, the providers' in-memory records, the phone
+//! inbox and the courier that delivers callbacks.
 
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use crate::callbacks::Courier;
 use crate::faults::Faults;
+use crate::inbox::Inbox;
 use crate::settings::Settings;
 use crate::{cinetpay, paygate, stripe};
 
@@ -17,6 +18,8 @@ pub struct AppState {
     pub stripe: Mutex<stripe::Store>,
     pub cinetpay: Mutex<cinetpay::Store>,
     pub paygate: Mutex<paygate::Store>,
+    /// Every text message Twilio or Africa's Talking accepted (they keep no other record).
+    pub inbox: Mutex<Inbox>,
 }
 
 /// Locks a store; a panic in another request must not wedge the sandbox, and every store

@@ -36,12 +36,16 @@ pub fn unique_email(prefix: &str) -> String {
 }
 
 impl TestApp {
-    /// Serves the API for `settings` (migrating its database) until the test ends.
-    pub async fn spawn(settings: Settings) -> TestApp {
-        let app = Application::build(settings.clone())
+    /// Serves the API for `settings` (migrating its database) until the test ends. Its
+    /// `server.public_url` is its own address, as signed links and Twilio's signatures expect.
+    pub async fn spawn(mut settings: Settings) -> TestApp {
+        let listener = std::net::TcpListener::bind(settings.server.bind).expect("a free port");
+        let port = listener.local_addr().expect("bound").port();
+        let address = format!("http://127.0.0.1:{port}");
+        settings.server.public_url = address.clone();
+        let app = Application::build_on(settings.clone(), listener)
             .await
             .expect("the API starts");
-        let address = format!("http://127.0.0.1:{}", app.port());
         let metrics_address = format!("http://127.0.0.1:{}", app.metrics_port());
         tokio::spawn(app.run_until_stopped());
         TestApp {

@@ -8,6 +8,7 @@ pub mod db;
 pub mod mail;
 pub mod market;
 pub mod process;
+pub mod signing;
 pub mod wait;
 
 pub use app::{TestApp, assert_problem, spawn_app, spawn_app_with};

@@ -56,7 +56,77 @@ pub fn worker_env(settings: &Settings) -> Vec<(String, String)> {
         ("RUST_LOG".into(), "info".into()),
     ];
     env.extend(payment_env(settings));
+    env.extend(sms_env(settings));
     env
+}
+
+/// The SMS providers, the routes and the one-time code settings.
+fn sms_env(settings: &Settings) -> Vec<(String, String)> {
+    let (sms, otp) = (&settings.sms, &settings.otp);
+    let quoted: Vec<String> = sms
+        .allowed_prefixes
+        .iter()
+        .map(|prefix| format!("{prefix:?}"))
+        .collect();
+    let mut pairs = vec![
+        (
+            "SMS__ALLOWED_PREFIXES".to_owned(),
+            format!("[{}]", quoted.join(",")),
+        ),
+        (
+            "SMS__FALLBACK_PROVIDER".to_owned(),
+            sms.fallback_provider.clone(),
+        ),
+        (
+            "SMS__FALLBACK_AFTER".to_owned(),
+            sms.fallback_after.to_string(),
+        ),
+        ("SMS__SENDER_NAME".to_owned(), sms.sender_name.clone()),
+        ("SMS__DEFAULT_LOCALE".to_owned(), sms.default_locale.clone()),
+        (
+            "SMS__REQUEST_TIMEOUT_SECS".to_owned(),
+            sms.request_timeout_secs.to_string(),
+        ),
+        (
+            "SMS__TWILIO__API_BASE".to_owned(),
+            sms.twilio.api_base.clone(),
+        ),
+        (
+            "SMS__TWILIO__ACCOUNT_SID".to_owned(),
+            sms.twilio.account_sid.clone(),
+        ),
+        (
+            "SMS__TWILIO__AUTH_TOKEN".to_owned(),
+            sms.twilio.auth_token.expose().to_owned(),
+        ),
+        ("SMS__TWILIO__FROM".to_owned(), sms.twilio.from.clone()),
+        (
+            "SMS__AFRICASTALKING__API_BASE".to_owned(),
+            sms.africastalking.api_base.clone(),
+        ),
+        (
+            "SMS__AFRICASTALKING__USERNAME".to_owned(),
+            sms.africastalking.username.clone(),
+        ),
+        (
+            "SMS__AFRICASTALKING__API_KEY".to_owned(),
+            sms.africastalking.api_key.expose().to_owned(),
+        ),
+        (
+            "SMS__AFRICASTALKING__FROM".to_owned(),
+            sms.africastalking.from.clone(),
+        ),
+        ("OTP__PEPPER".to_owned(), otp.pepper.expose().to_owned()),
+        ("OTP__TTL_SECS".to_owned(), otp.ttl_secs.to_string()),
+    ];
+    // Env keys may hold `+` and `*`: each route is its own variable.
+    for (prefix, provider) in &sms.routes {
+        pairs.push((format!("SMS__ROUTES__{prefix}"), provider.clone()));
+    }
+    pairs
+        .into_iter()
+        .map(|(key, value)| (format!("COMPTOIR__{key}"), value))
+        .collect()
 }
 
 /// The payment providers' endpoints and credentials, and the timings of the payment sweep.

@@ -14,6 +14,7 @@ use comptoir_jobs::payments::{
 };
 use comptoir_jobs::reports::{GenerateReport, PurgeReports};
 use comptoir_jobs::shops::ShopSnapshot;
+use comptoir_jobs::sms::SendSms;
 use comptoir_jobs::system::Ping;
 
 use crate::email::Mailer;
@@ -26,6 +27,7 @@ use crate::payments::PaymentDesk;
 use crate::reports::ReportGenerator;
 use crate::reports::purge::ReportPurger;
 use crate::shops::ShopSweeper;
+use crate::sms::SmsDesk;
 use crate::snapshots::Snapshotter;
 
 /// Everything the handlers need, built once per process.
@@ -40,6 +42,7 @@ pub struct Handlers {
     pub reporter: ReportGenerator,
     pub report_purger: ReportPurger,
     pub payments: PaymentDesk,
+    pub sms: SmsDesk,
 }
 
 fn decode<J: Job + DeserializeOwned>(job: &ClaimedJob) -> Result<J, JobError> {
@@ -65,6 +68,7 @@ pub async fn run(handlers: &Handlers, job: &ClaimedJob) -> JobResult {
         RequeryPayment::KIND => handlers.payments.requery(&decode(job)?).await,
         RefundPayment::KIND => handlers.payments.refund(&decode(job)?).await,
         PaymentSweep::KIND => handlers.payments.sweep(&decode(job)?).await,
+        SendSms::KIND => handlers.sms.send(&decode(job)?).await,
         // The canary and the benchmarks time the job system itself: nothing to do.
         Ping::KIND => Ok(()),
         // A newer API may enqueue kinds this (older) worker does not know yet during a rolling

@@ -19,6 +19,7 @@ use crate::payments::PaymentDesk;
 use crate::reports::ReportGenerator;
 use crate::reports::purge::ReportPurger;
 use crate::shops::ShopSweeper;
+use crate::sms::SmsDesk;
 use crate::snapshots::Snapshotter;
 
 /// Connections kept for recording sent emails: the record is one short statement.
@@ -78,6 +79,12 @@ pub fn build(
             producer.clone(),
             &settings.payments,
             &settings.orders,
+            &settings.server.public_url,
+        )?,
+        sms: SmsDesk::new(
+            pool.clone(),
+            &settings.sms,
+            &settings.otp,
             &settings.server.public_url,
         )?,
         report_purger: ReportPurger {

@@ -22,6 +22,7 @@ pub mod retry;
 mod runner;
 mod scheduler;
 pub mod shops;
+mod sms;
 pub mod snapshots;
 mod upkeep;
 

@@ -8,7 +8,8 @@ use serde_json::Value;
 
 use comptoir_testkit::mail::{messages_to, wait_for_messages};
 use comptoir_testkit::wait_until;
-use support::payments::{Order, PaymentRig, WAIT};
+use support::payments::Order;
+use support::rig::{Rig, WAIT};
 
 async fn receipts(order: &Order) -> Vec<String> {
     messages_to(&order.client_email)
@@ -18,7 +19,7 @@ async fn receipts(order: &Order) -> Vec<String> {
         .collect()
 }
 
-async fn seller_notifications(rig: &PaymentRig, order: &Order) -> Vec<Value> {
+async fn seller_notifications(rig: &Rig, order: &Order) -> Vec<Value> {
     let listed = rig
         .app
         .get("/v1/notifications", Some(&order.shop.owner_token))
@@ -29,7 +30,7 @@ async fn seller_notifications(rig: &PaymentRig, order: &Order) -> Vec<Value> {
 }
 
 async fn paid_end_to_end(provider: &str, price: i64, currency: &str, expected_subject: &str) {
-    let rig = PaymentRig::start(&[]).await;
+    let rig = Rig::start(&[]).await;
     let order = rig.order(price, currency, 2).await;
     let payment = rig.start_payment(&order, provider).await;
     let checkout = rig.checkout_id(&order, payment).await;

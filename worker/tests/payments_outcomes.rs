@@ -11,10 +11,11 @@ use uuid::Uuid;
 
 use comptoir_testkit::assert_problem;
 use comptoir_testkit::wait_until;
-use support::payments::{PaymentRig, WAIT, stripe_event};
+use support::payments::stripe_event;
+use support::rig::{Rig, WAIT};
 
 /// Waits until every job of `kind` has finished, so that a state can be read as final.
-async fn settled(rig: &PaymentRig, kind: &str) {
+async fn settled(rig: &Rig, kind: &str) {
     wait_until(&format!("{kind} jobs to finish"), WAIT, || async {
         let open: i64 = sqlx::query_scalar(
             "SELECT count(*) FROM jobs WHERE kind = $1 AND status NOT IN ('succeeded', 'dead')",
@@ -30,7 +31,7 @@ async fn settled(rig: &PaymentRig, kind: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_paygate_callback_the_status_query_contradicts_changes_nothing() {
-    let rig = PaymentRig::start(&[]).await;
+    let rig = Rig::start(&[]).await;
     let order = rig.order(5_000, "XOF", 1).await;
     let payment = rig.start_payment(&order, "paygate").await;
     let tx_reference = rig.checkout_id(&order, payment).await;
@@ -66,7 +67,7 @@ async fn a_paygate_callback_the_status_query_contradicts_changes_nothing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_completed_checkout_for_another_amount_is_flagged_and_never_pays() {
-    let rig = PaymentRig::start(&[]).await;
+    let rig = Rig::start(&[]).await;
     let order = rig.order(2_500, "EUR", 1).await;
     let payment = rig.start_payment(&order, "stripe").await;
     let session = rig.checkout_id(&order, payment).await;
@@ -96,7 +97,7 @@ async fn a_completed_checkout_for_another_amount_is_flagged_and_never_pays() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_second_card_payment_of_a_paid_order_is_refunded_as_a_duplicate() {
-    let rig = PaymentRig::start(&[]).await;
+    let rig = Rig::start(&[]).await;
     let order = rig.order(2_500, "EUR", 1).await;
     let first = rig.start_payment(&order, "stripe").await;
     let second = rig.start_payment(&order, "stripe").await;
@@ -116,7 +117,7 @@ async fn a_second_card_payment_of_a_paid_order_is_refunded_as_a_duplicate() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_second_mobile_money_payment_is_flagged_for_a_refund_by_hand() {
-    let rig = PaymentRig::start(&[]).await;
+    let rig = Rig::start(&[]).await;
     let order = rig.order(5_000, "XOF", 1).await;
     let first = rig.start_payment(&order, "cinetpay").await;
     let second = rig.start_payment(&order, "cinetpay").await;
@@ -138,7 +139,7 @@ async fn a_second_mobile_money_payment_is_flagged_for_a_refund_by_hand() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_seller_refunds_part_then_the_rest_through_stripe() {
-    let rig = PaymentRig::start(&[]).await;
+    let rig = Rig::start(&[]).await;
     let order = rig.order(2_500, "EUR", 2).await;
     let payment = rig.start_payment(&order, "stripe").await;
     let session = rig.checkout_id(&order, payment).await;
@@ -188,7 +189,7 @@ async fn a_seller_refunds_part_then_the_rest_through_stripe() {
 }
 
 /// Today's payments report, as CSV, for the holder of `token`.
-async fn payments_report(rig: &PaymentRig, token: &str) -> String {
+async fn payments_report(rig: &Rig, token: &str) -> String {
     let today = chrono::Utc::now().date_naive().to_string();
     let requested = rig
         .app
@@ -223,7 +224,7 @@ async fn payments_report(rig: &PaymentRig, token: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_declined_card_can_be_retried_and_a_refused_mobile_payment_fails() {
-    let rig = PaymentRig::start(&[]).await;
+    let rig = Rig::start(&[]).await;
     let card = rig.order(2_500, "EUR", 1).await;
     let payment = rig.start_payment(&card, "stripe").await;
     let session = rig.checkout_id(&card, payment).await;
@@ -249,7 +250,7 @@ async fn a_declined_card_can_be_retried_and_a_refused_mobile_payment_fails() {
 }
 
 /// Moves a payment's or an order's timestamps back, as if `age` had passed.
-async fn age(rig: &PaymentRig, table: Aged, id: Uuid, age: Duration) {
+async fn age(rig: &Rig, table: Aged, id: Uuid, age: Duration) {
     let statement = match table {
         Aged::Payment => {
             "UPDATE payments SET created_at = created_at - make_interval(secs => $2), \
@@ -275,7 +276,7 @@ enum Aged {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_payment_left_pending_past_its_timeout_expires_and_the_unpaid_order_is_cancelled() {
-    let rig = PaymentRig::start(&[
+    let rig = Rig::start(&[
         ("payments.requery_after_secs", json!(1)),
         ("orders.unpaid_timeout_mins", json!(120)),
     ])

@@ -19,7 +19,8 @@ use uuid::Uuid;
 use comptoir_testkit::mail::messages_to;
 use comptoir_testkit::market::TestProduct;
 use comptoir_testkit::wait_until;
-use support::payments::{PaymentRig, stripe_event};
+use support::payments::stripe_event;
+use support::rig::Rig;
 
 const ORDERS: usize = 800;
 /// The first orders get a second payment: 1,000 payments.
@@ -81,7 +82,7 @@ fn events_of(action: &str, state: &Value) -> Vec<Value> {
 }
 
 /// Places the orders (spread over a few clients) and starts their payments.
-async fn place_and_start(rig: &PaymentRig) -> HashMap<Uuid, (String, String)> {
+async fn place_and_start(rig: &Rig) -> HashMap<Uuid, (String, String)> {
     let shop = rig.app.shop().await;
     let product = rig
         .app
@@ -132,7 +133,7 @@ async fn place_and_start(rig: &PaymentRig) -> HashMap<Uuid, (String, String)> {
     orders.into_iter().collect()
 }
 
-async fn checkouts(rig: &PaymentRig) -> Vec<(Uuid, Uuid, String)> {
+async fn checkouts(rig: &Rig) -> Vec<(Uuid, Uuid, String)> {
     let total = ORDERS + PAID_TWICE;
     wait_until("every payment to reach Stripe", LONG, || async {
         let rows: Vec<(Uuid, Uuid, String)> = sqlx::query_as(
@@ -147,7 +148,7 @@ async fn checkouts(rig: &PaymentRig) -> Vec<(Uuid, Uuid, String)> {
     .await
 }
 
-async fn open_payment_jobs(rig: &PaymentRig) -> i64 {
+async fn open_payment_jobs(rig: &Rig) -> i64 {
     sqlx::query_scalar(
         "SELECT count(*) FROM jobs WHERE kind LIKE 'payments.%' AND kind <> 'payments.sweep.v1' \
            AND status NOT IN ('succeeded', 'dead')",
@@ -162,7 +163,7 @@ async fn duplicated_reordered_and_concurrent_events_settle_as_the_provider_says(
     let seed = seed();
     eprintln!("payment race fuzz seed: {seed} (PAYMENT_FUZZ_SEED={seed} replays it)");
     let mut rng = StdRng::seed_from_u64(seed);
-    let rig = PaymentRig::with_stripe_events_by_test(&[]).await;
+    let rig = Rig::with_stripe_events_by_test(&[]).await;
     let orders = place_and_start(&rig).await;
     let rows = checkouts(&rig).await;
 
@@ -254,7 +255,7 @@ async fn duplicated_reordered_and_concurrent_events_settle_as_the_provider_says(
 }
 
 async fn verify(
-    rig: &PaymentRig,
+    rig: &Rig,
     seed: u64,
     payments: Vec<Payment>,
     orders: &HashMap<Uuid, (String, String)>,
@@ -343,7 +344,7 @@ async fn verify(
 }
 
 /// What Stripe has refunded of an intent's charge.
-async fn refunded_at_stripe(rig: &PaymentRig, intent: &str) -> i64 {
+async fn refunded_at_stripe(rig: &Rig, intent: &str) -> i64 {
     let get = |path: String| async move {
         rig.app
             .client
@@ -367,7 +368,7 @@ async fn refunded_at_stripe(rig: &PaymentRig, intent: &str) -> i64 {
 }
 
 async fn receipts_once(
-    rig: &PaymentRig,
+    rig: &Rig,
     seed: u64,
     orders: &HashMap<Uuid, (String, String)>,
     paid: &HashMap<Uuid, Vec<&Payment>>,

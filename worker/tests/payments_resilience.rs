@@ -7,9 +7,9 @@ use std::time::Duration;
 
 use comptoir_testkit::mail::messages_to;
 use comptoir_testkit::wait_until;
-use support::payments::{PaymentRig, WAIT};
+use support::rig::{Rig, WAIT};
 
-async fn attempts(rig: &PaymentRig, kind: &str) -> Vec<i32> {
+async fn attempts(rig: &Rig, kind: &str) -> Vec<i32> {
     sqlx::query_scalar("SELECT attempts FROM jobs WHERE kind = $1 AND status = 'succeeded'")
         .bind(kind)
         .fetch_all(&rig.app.pool)
@@ -19,7 +19,7 @@ async fn attempts(rig: &PaymentRig, kind: &str) -> Vec<i32> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_provider_outage_is_retried_until_the_payment_goes_through() {
-    let rig = PaymentRig::start(&[]).await;
+    let rig = Rig::start(&[]).await;
     let order = rig.order(5_000, "XOF", 1).await;
     // The initiation meets two 503s and a 429, then CinetPay answers.
     rig.outage("cinetpay", 503, 2).await;
@@ -40,7 +40,7 @@ async fn a_provider_outage_is_retried_until_the_payment_goes_through() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_worker_killed_mid_reconciliation_is_replaced_and_the_order_paid_once() {
-    let mut rig = PaymentRig::start(&[]).await;
+    let mut rig = Rig::start(&[]).await;
     let order = rig.order(5_000, "XOF", 1).await;
     let payment = rig.start_payment(&order, "cinetpay").await;
     let token = rig.checkout_id(&order, payment).await;

@@ -47,6 +47,8 @@ pub struct UserView {
     pub id: Uuid,
     pub email: Option<String>,
     pub phone: Option<String>,
+    /// Whether the phone was proven by a registration code; SMS go only to verified phones.
+    pub phone_verified: bool,
     pub name: String,
     #[schema(value_type = String, example = "client")]
     pub role: Role,
@@ -61,6 +63,7 @@ impl From<User> for UserView {
             id: user.id,
             role: user.role(),
             banned: user.is_banned(),
+            phone_verified: user.phone_verified_at.is_some(),
             email: user.email,
             phone: user.phone,
             name: user.name,
@@ -168,7 +171,11 @@ impl RegisterRequest {
 }
 
 /// Issues an access token and a refresh token in `family_id` for `user`.
-async fn open_session(state: &AppState, user: User, family_id: Uuid) -> ApiResult<Session> {
+pub(crate) async fn open_session(
+    state: &AppState,
+    user: User,
+    family_id: Uuid,
+) -> ApiResult<Session> {
     let refresh_token = new_refresh_token();
     let expires_at = Utc::now() + state.tokens.refresh_ttl;
     let token_hash = hash_refresh_token(&refresh_token);

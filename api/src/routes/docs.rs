@@ -7,8 +7,8 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 
 use super::{
     action_logs, auth, canary, catalogue, categories, health, imports, jobs, media, notifications,
-    orders, payments, product_images, products, promotions, refunds, reports, shop_skip, shops,
-    users, webhooks,
+    orders, otp, payments, product_images, products, promotions, refunds, reports, shop_skip,
+    shops, sms, users, webhooks,
 };
 
 #[derive(OpenApi)]
@@ -17,6 +17,8 @@ use super::{
     paths(
         health::live, health::ready,
         auth::register, auth::login, auth::refresh, auth::logout, auth::me,
+        otp::send, otp::verify, otp::reset_password,
+        sms::twilio_report, sms::africastalking_report, sms::list,
         users::list, users::update,
         jobs::list, jobs::get, jobs::retry, canary::canary,
         payments::create, payments::get, payments::list, refunds::create,

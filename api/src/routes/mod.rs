@@ -12,6 +12,7 @@ pub mod jobs;
 pub mod media;
 pub mod notifications;
 pub mod orders;
+pub mod otp;
 pub mod payments;
 pub mod product_images;
 pub mod products;
@@ -20,6 +21,7 @@ pub mod refunds;
 pub mod reports;
 pub mod shop_skip;
 pub mod shops;
+pub mod sms;
 pub mod users;
 pub mod webhooks;
 
@@ -44,7 +46,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(resource("/login").route(web::post().to(auth::login)))
                 .service(resource("/refresh").route(web::post().to(auth::refresh)))
                 .service(resource("/logout").route(web::post().to(auth::logout)))
-                .service(resource("/me").route(web::get().to(auth::me))),
+                .service(resource("/me").route(web::get().to(auth::me)))
+                .service(resource("/otp/send").route(web::post().to(otp::send)))
+                .service(resource("/otp/verify").route(web::post().to(otp::verify)))
+                .service(resource("/password/reset").route(web::post().to(otp::reset_password))),
         )
         .service(resource("/v1/users").route(web::get().to(users::list)))
         .service(resource("/v1/users/{id}").route(web::patch().to(users::update)))
@@ -52,6 +57,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(resource("/v1/admin/jobs/canary").route(web::post().to(canary::canary)))
         .service(resource("/v1/admin/jobs/{id}").route(web::get().to(jobs::get)))
         .service(resource("/v1/admin/jobs/{id}/retry").route(web::post().to(jobs::retry)))
+        .service(resource("/v1/admin/sms").route(web::get().to(sms::list)))
+        .service(resource("/v1/webhooks/sms/twilio").route(web::post().to(sms::twilio_report)))
+        .service(
+            resource("/v1/webhooks/sms/africastalking")
+                .route(web::post().to(sms::africastalking_report)),
+        )
         .service(resource("/v1/webhooks/stripe").route(web::post().to(webhooks::stripe)))
         .service(
             resource("/v1/webhooks/mobile-money/cinetpay")

@@ -4,6 +4,7 @@
 
 pub mod cinetpay;
 pub mod stripe;
+pub mod twilio;
 
 use hmac::{Hmac, Mac};
 use sha2::Sha256;

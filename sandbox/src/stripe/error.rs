@@ -3,9 +3,9 @@
 use actix_web::http::StatusCode;
 use actix_web::http::header::AUTHORIZATION;
 use actix_web::{HttpRequest, HttpResponse, ResponseError};
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
 use serde_json::{Value, json};
+
+use crate::basic_auth;
 
 /// `{"error":{"type":..., "code":..., "message":..., "param":...}}` with its HTTP status.
 #[derive(Debug, thiserror::Error)]
@@ -111,13 +111,8 @@ pub fn authorize(req: &HttpRequest, secret_key: &str) -> Result<(), StripeError>
     };
     let key = if let Some(token) = value.strip_prefix("Bearer ") {
         token.trim().to_owned()
-    } else if let Some(encoded) = value.strip_prefix("Basic ") {
-        let decoded = STANDARD.decode(encoded.trim()).unwrap_or_default();
-        let text = String::from_utf8_lossy(&decoded).into_owned();
-        text.split_once(':')
-            .map_or(text.clone(), |(user, _)| user.to_owned())
     } else {
-        String::new()
+        basic_auth::credentials(req).map_or_else(String::new, |(user, _)| user)
     };
     if key == secret_key {
         return Ok(());

@@ -16,6 +16,10 @@ pub const CINETPAY_APIKEY: &str = "cp-apikey";
 pub const CINETPAY_SITE_ID: &str = "445160";
 pub const CINETPAY_SECRET: &str = "cp-secret";
 pub const PAYGATE_TOKEN: &str = "pg-token";
+pub const TWILIO_SID: &str = "AC0123456789abcdef0123456789abcdef";
+pub const TWILIO_TOKEN: &str = "twilio-token";
+pub const AT_USERNAME: &str = "comptoir";
+pub const AT_API_KEY: &str = "at-key";
 
 /// How long a test waits for a callback before failing.
 const DEADLINE: Duration = Duration::from_secs(15);
@@ -29,6 +33,12 @@ pub struct Received {
 }
 
 impl Received {
+    /// The value of a form field of the body.
+    pub fn field(&self, name: &str) -> Option<String> {
+        let form: Vec<(String, String)> = serde_urlencoded::from_bytes(&self.body).expect("a form");
+        form.into_iter().find(|(n, _)| n == name).map(|(_, v)| v)
+    }
+
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
@@ -131,7 +141,7 @@ pub struct TestSandbox {
 }
 
 /// A sandbox whose callbacks go to a fresh receiver (Stripe to `/stripe`, PayGate to
-/// `/paygate`), failing its first `failures` requests.
+/// `/paygate`, Africa's Talking to `/africastalking`), failing its first `failures` requests.
 pub fn spawn_with_failures(failures: usize) -> TestSandbox {
     let receiver = Receiver::start(failures);
     let settings = Settings {
@@ -146,6 +156,11 @@ pub fn spawn_with_failures(failures: usize) -> TestSandbox {
         cinetpay_secret_key: CINETPAY_SECRET.into(),
         paygate_auth_token: PAYGATE_TOKEN.into(),
         paygate_callback_url: Some(format!("{}/paygate", receiver.url)),
+        twilio_account_sid: TWILIO_SID.into(),
+        twilio_auth_token: TWILIO_TOKEN.into(),
+        africastalking_username: AT_USERNAME.into(),
+        africastalking_api_key: AT_API_KEY.into(),
+        africastalking_dlr_url: Some(format!("{}/africastalking", receiver.url)),
         ..Settings::default()
     };
     let sandbox = Sandbox::build(settings).expect("build sandbox");
@@ -168,6 +183,27 @@ pub fn spawn() -> TestSandbox {
 }
 
 impl TestSandbox {
+    /// Starts an outage of `provider`'s API (see `POST /sandbox/faults`).
+    pub async fn fault(&self, fault: serde_json::Value) -> reqwest::Response {
+        self.http
+            .post(format!("{}/sandbox/faults", self.base))
+            .json(&fault)
+            .send()
+            .await
+            .expect("faults")
+    }
+
+    /// The phone inbox's texts to `to` (all of them without), oldest first.
+    pub async fn texts(&self, to: Option<&str>) -> Vec<serde_json::Value> {
+        let mut request = self.http.get(format!("{}/sandbox/sms", self.base));
+        if let Some(to) = to {
+            request = request.query(&[("to", to)]);
+        }
+        let response = request.send().await.expect("inbox");
+        assert_eq!(response.status(), 200);
+        response.json().await.expect("json")
+    }
+
     /// POSTs to a test hook and returns the resulting state.
     pub async fn hook(&self, provider: &str, id: &str, action: &str) -> reqwest::Response {
         self.http

@@ -6,6 +6,8 @@
 pub mod images;
 pub mod imports;
 pub mod payments;
+pub mod rig;
+pub mod sms;
 
 use std::net::TcpListener as StdListener;
 use std::process::{Child, Command, Stdio};

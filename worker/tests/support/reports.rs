@@ -270,7 +270,7 @@ pub async fn finished(app: &TestApp, token: &str, id: &str) -> Value {
     .await
 }
 
-/// The path and query of a download URL (the test app does not listen on `public_url`).
+/// The path and query of a download URL, for `TestApp::request`.
 pub fn path_of(url: &str) -> String {
     let start = url.find("/v1/reports/").expect("a report URL");
     url[start..].to_owned()
