@@ -36,6 +36,18 @@ export COMPTOIR__PAYMENTS__CINETPAY__SITE_ID="${COMPTOIR__PAYMENTS__CINETPAY__SI
 export COMPTOIR__PAYMENTS__CINETPAY__SECRET_KEY="${COMPTOIR__PAYMENTS__CINETPAY__SECRET_KEY:-cinetpay-sandbox-secret}"
 export COMPTOIR__PAYMENTS__PAYGATE__API_BASE="${COMPTOIR__PAYMENTS__PAYGATE__API_BASE:-$SANDBOX}"
 export COMPTOIR__PAYMENTS__PAYGATE__AUTH_TOKEN="${COMPTOIR__PAYMENTS__PAYGATE__AUTH_TOKEN:-paygate-sandbox-token}"
+# It also stands in for Twilio and Africa's Talking: Togolese numbers (+228) go to Africa's
+# Talking, the rest to Twilio, and every text lands in the phone inbox at $SANDBOX/sandbox/phone.
+# (Route keys hold + and *, which shell variables cannot: they are passed with env below.)
+SMS_ROUTES=("COMPTOIR__SMS__ROUTES__+228=africastalking" "COMPTOIR__SMS__ROUTES__*=twilio")
+export COMPTOIR__SMS__TWILIO__API_BASE="${COMPTOIR__SMS__TWILIO__API_BASE:-$SANDBOX}"
+export COMPTOIR__SMS__TWILIO__ACCOUNT_SID="${COMPTOIR__SMS__TWILIO__ACCOUNT_SID:-ACsandbox00000000000000000000000000}"
+export COMPTOIR__SMS__TWILIO__AUTH_TOKEN="${COMPTOIR__SMS__TWILIO__AUTH_TOKEN:-twilio-sandbox-token}"
+export COMPTOIR__SMS__TWILIO__FROM="${COMPTOIR__SMS__TWILIO__FROM:-+15005550006}"
+export COMPTOIR__SMS__AFRICASTALKING__API_BASE="${COMPTOIR__SMS__AFRICASTALKING__API_BASE:-$SANDBOX}"
+export COMPTOIR__SMS__AFRICASTALKING__USERNAME="${COMPTOIR__SMS__AFRICASTALKING__USERNAME:-sandbox}"
+export COMPTOIR__SMS__AFRICASTALKING__API_KEY="${COMPTOIR__SMS__AFRICASTALKING__API_KEY:-africastalking-sandbox-key}"
+export SANDBOX_AFRICASTALKING_DLR_URL="${SANDBOX_AFRICASTALKING_DLR_URL:-http://127.0.0.1:8080/v1/webhooks/sms/africastalking}"
 # The sandbox expects the credentials the API sends.
 export SANDBOX_STRIPE_SECRET_KEY="$COMPTOIR__PAYMENTS__STRIPE__SECRET_KEY"
 export SANDBOX_STRIPE_WEBHOOK_SECRET="$COMPTOIR__PAYMENTS__STRIPE__WEBHOOK_SECRET"
@@ -43,6 +55,10 @@ export SANDBOX_CINETPAY_API_KEY="$COMPTOIR__PAYMENTS__CINETPAY__API_KEY"
 export SANDBOX_CINETPAY_SITE_ID="$COMPTOIR__PAYMENTS__CINETPAY__SITE_ID"
 export SANDBOX_CINETPAY_SECRET_KEY="$COMPTOIR__PAYMENTS__CINETPAY__SECRET_KEY"
 export SANDBOX_PAYGATE_AUTH_TOKEN="$COMPTOIR__PAYMENTS__PAYGATE__AUTH_TOKEN"
+export SANDBOX_TWILIO_ACCOUNT_SID="$COMPTOIR__SMS__TWILIO__ACCOUNT_SID"
+export SANDBOX_TWILIO_AUTH_TOKEN="$COMPTOIR__SMS__TWILIO__AUTH_TOKEN"
+export SANDBOX_AFRICASTALKING_USERNAME="$COMPTOIR__SMS__AFRICASTALKING__USERNAME"
+export SANDBOX_AFRICASTALKING_API_KEY="$COMPTOIR__SMS__AFRICASTALKING__API_KEY"
 
 echo "[up] building (release)"
 cargo build --release --quiet -p comptoir-api -p comptoir-worker -p comptoir-sandbox
@@ -64,8 +80,8 @@ start() { # start <name> <command...>
   echo $! >"$RUN/$name.pid"
 }
 start sandbox "$BIN/comptoir-sandbox"
-start api "$BIN/comptoir-api"
-start worker "$BIN/comptoir-worker"
+start api env "${SMS_ROUTES[@]}" "$BIN/comptoir-api"
+start worker env "${SMS_ROUTES[@]}" "$BIN/comptoir-worker"
 
 for _ in $(seq 1 100); do
   curl -fsS http://127.0.0.1:8080/health/ready >/dev/null 2>&1 && break
@@ -79,7 +95,8 @@ Comptoir is running.
   API            http://127.0.0.1:8080   (docs: http://127.0.0.1:8080/docs/)
   Metrics        http://127.0.0.1:9464/metrics
   Health         http://127.0.0.1:8080/health/ready
-  Sandbox        $SANDBOX (Stripe, CinetPay and PayGate stand-in; sandbox/README.md)
+  Sandbox        $SANDBOX (Stripe, CinetPay, PayGate, Twilio and Africa's Talking stand-in)
+  Phone inbox    $SANDBOX/sandbox/phone (every text sent, codes included)
   Superadmin     $ADMIN_EMAIL (password: \$COMPTOIR_ADMIN_PASSWORD, default comptoir-admin-password)
   Sent email     /var/tmp/comptoir/mail/new (SMTP sink on 127.0.0.1:1025)
   Logs           $LOG/api.log, $LOG/worker.log, $LOG/sandbox.log

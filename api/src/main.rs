@@ -80,6 +80,7 @@ async fn create_admin(
             name,
             want_shop: false,
             role: Role::Superadmin,
+            locale: None,
         },
     )
     .await

@@ -181,7 +181,10 @@ async fn invalid_notifications_name_their_fields_and_enqueue_nothing() {
     );
     assert_eq!(fan_out_jobs(&app).await, 0);
 
-    let longest = json!({"user_ids": [member, member], "channel": "sms", "body": "x".repeat(5000)});
+    let too_long = json!({"user_ids": [member], "channel": "sms", "body": "x".repeat(1601)});
+    let refused = app.post("/v1/notifications", Some(&admin), too_long).await;
+    assert_eq!(refused.status(), 422, "a text is at most 1600 characters");
+    let longest = json!({"user_ids": [member, member], "channel": "sms", "body": "x".repeat(1600)});
     let accepted = app.post("/v1/notifications", Some(&admin), longest).await;
     assert_eq!(accepted.status(), 202);
     assert_eq!(

@@ -55,8 +55,10 @@ async fn the_answer_is_the_same_with_or_without_an_account_and_strangers_get_no_
         let unknown = send(&app, &stranger, purpose).await;
         assert_eq!(known.status(), StatusCode::ACCEPTED);
         assert_eq!(unknown.status(), StatusCode::ACCEPTED);
-        let (known, unknown): (Value, Value) =
-            (known.json().await.unwrap(), unknown.json().await.unwrap());
+        let (known, unknown): (Value, Value) = (
+            known.json().await.expect("present"),
+            unknown.json().await.expect("present"),
+        );
         assert_eq!(known, unknown, "nothing tells the two apart");
         assert_eq!(known["expires_in"], 600);
     }
@@ -74,7 +76,12 @@ async fn numbers_outside_the_allowed_countries_are_refused() {
     let premium = phone("+882");
     let refused = send(&app, &premium, "login").await;
     let problem = assert_problem(refused, 422, "phone_not_allowed").await;
-    assert!(problem["detail"].as_str().unwrap().contains("country"));
+    assert!(
+        problem["detail"]
+            .as_str()
+            .expect("present")
+            .contains("country")
+    );
 
     for bad in [
         json!({"phone": "90112233", "purpose": "login"}),
@@ -104,9 +111,9 @@ async fn a_second_code_inside_the_cooldown_is_429_with_retry_after() {
     let again = send(&app, &member, "login").await;
     let retry_after: u64 = again.headers()["retry-after"]
         .to_str()
-        .unwrap()
+        .expect("present")
         .parse()
-        .unwrap();
+        .expect("present");
     assert!((1..=60).contains(&retry_after), "{retry_after}");
     assert_problem(again, 429, "rate_limited").await;
     // Another purpose has its own cooldown.
@@ -128,9 +135,9 @@ async fn the_hourly_caps_per_phone_and_per_ip_hold_whether_or_not_a_text_goes_ou
     let capped = send(&app, &target, "login").await;
     let retry_after: u64 = capped.headers()["retry-after"]
         .to_str()
-        .unwrap()
+        .expect("present")
         .parse()
-        .unwrap();
+        .expect("present");
     assert!((3000..=3600).contains(&retry_after), "{retry_after}");
     assert_problem(capped, 429, "rate_limited").await;
 

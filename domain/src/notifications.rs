@@ -187,6 +187,8 @@ pub async fn finish_batch(db: impl PgExecutor<'_>, id: Uuid) -> StoreResult<()> 
 pub struct Recipient {
     pub id: Uuid,
     pub email: Option<String>,
+    /// Their phone once verified (texts go to nothing else).
+    pub verified_phone: Option<String>,
 }
 
 /// The next `limit` recipients of `batch` after user `after` (keyset pagination by id), banned
@@ -198,7 +200,8 @@ pub async fn recipients_page(
     limit: i64,
 ) -> StoreResult<Vec<Recipient>> {
     Ok(sqlx::query_as(
-        "SELECT id, email FROM users \
+        "SELECT id, email, CASE WHEN phone_verified_at IS NOT NULL THEN phone END AS verified_phone \
+         FROM users \
          WHERE banned_at IS NULL AND ($1::text IS NULL OR role = $1) AND ($2::uuid[] IS NULL OR id = ANY($2)) \
            AND ($3::uuid IS NULL OR id > $3) \
          ORDER BY id LIMIT $4",

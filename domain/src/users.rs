@@ -58,6 +58,8 @@ pub struct NewUser<'a> {
     pub name: &'a str,
     pub want_shop: bool,
     pub role: Role,
+    /// `fr` or `en`; `None` follows `sms.default_locale`.
+    pub locale: Option<&'a str>,
 }
 
 macro_rules! user_columns {
@@ -78,8 +80,8 @@ macro_rules! user_filter {
 
 pub async fn insert(db: impl PgExecutor<'_>, user: NewUser<'_>) -> StoreResult<User> {
     sqlx::query_as(concat!(
-        "INSERT INTO users (id, email, phone, password_hash, name, want_shop, role) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING ",
+        "INSERT INTO users (id, email, phone, password_hash, name, want_shop, role, locale) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING ",
         user_columns!()
     ))
     .bind(new_id())
@@ -89,6 +91,7 @@ pub async fn insert(db: impl PgExecutor<'_>, user: NewUser<'_>) -> StoreResult<U
     .bind(user.name)
     .bind(user.want_shop)
     .bind(user.role.as_str())
+    .bind(user.locale)
     .fetch_one(db)
     .await
     .map_err(StoreError::from_sqlx)

@@ -61,6 +61,7 @@ pub fn build(
             pool: pool.clone(),
             producer: producer.clone(),
             page_size: notifications::PAGE_SIZE,
+            sms: settings.sms.clone(),
         },
         images: ImageProcessor {
             pool: pool.clone(),
@@ -74,13 +75,7 @@ pub fn build(
             settings: settings.reports.clone(),
             public_url: settings.server.public_url.clone(),
         },
-        payments: PaymentDesk::new(
-            pool.clone(),
-            producer.clone(),
-            &settings.payments,
-            &settings.orders,
-            &settings.server.public_url,
-        )?,
+        payments: PaymentDesk::new(pool.clone(), producer.clone(), settings)?,
         sms: SmsDesk::new(
             pool.clone(),
             &settings.sms,

@@ -4,17 +4,20 @@
 //! `notification:<batch>:<user>` (also its dedupe key). Both are unique, so a run cut short and
 //! run again, or a second run, creates nothing twice; the mailer sends each key once.
 //!
-//! SMS: no provider is wired yet, so an SMS batch stores the notifications (the users' history
-//! and in-app copy) and sends nothing; delivery comes with the SMS provider.
+//! SMS works the same way: one `sms_messages` row per recipient with a verified phone in an
+//! allowed country, its dedupe key `notification:<batch>:<user>`, and one `SendSms` job each.
 
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 use comptoir_domain::StoreResult;
+use comptoir_domain::config::SmsSettings;
 use comptoir_domain::notifications::{self, Batch, Channel, Recipient};
+use comptoir_domain::sms::messages::{self, NewSms, SmsPurpose};
 use comptoir_jobs::Producer;
 use comptoir_jobs::email::{EmailMessage, SendEmail};
 use comptoir_jobs::notifications::FanOutNotification;
+use comptoir_jobs::sms::SendSms;
 
 use crate::error::{JobError, JobResult, ResultExt};
 
@@ -25,6 +28,8 @@ pub struct NotificationFanOut {
     pub pool: PgPool,
     pub producer: Producer,
     pub page_size: i64,
+    /// Which countries texts may go to.
+    pub sms: SmsSettings,
 }
 
 /// What one run did (a run over a batch already fanned out does nothing).
@@ -38,6 +43,10 @@ pub struct FanOutReport {
     pub emails: usize,
     /// Recipients of an email batch without an email address (notified in-app only).
     pub without_email: usize,
+    /// Text jobs this run enqueued.
+    pub texts: usize,
+    /// Recipients of an SMS batch without a verified phone we text (notified in-app only).
+    pub without_phone: usize,
 }
 
 impl NotificationFanOut {
@@ -58,9 +67,16 @@ impl NotificationFanOut {
             let users: Vec<Uuid> = page.iter().map(|recipient| recipient.id).collect();
             report.recipients += page.len();
             report.created += notifications::create_for_batch(&mut tx, &batch, &users).await?;
-            if batch.channel == Channel::Email {
-                self.enqueue_emails(&mut tx, &batch, &page, &mut report)
-                    .await?;
+            match batch.channel {
+                Channel::Email => {
+                    self.enqueue_emails(&mut tx, &batch, &page, &mut report)
+                        .await?
+                }
+                Channel::Sms => {
+                    self.enqueue_texts(&mut tx, &batch, &page, &mut report)
+                        .await?
+                }
+                Channel::InApp => {}
             }
             self.producer.commit(tx).await?;
             if page.len() < usize::try_from(self.page_size).unwrap_or(usize::MAX) {
@@ -68,11 +84,44 @@ impl NotificationFanOut {
             }
         }
         notifications::finish_batch(&self.pool, batch.id).await?;
-        if batch.channel == Channel::Sms {
-            tracing::warn!(batch_id = %batch.id,
-                "SMS delivery is pending (no SMS provider yet): the notifications are stored, nothing was sent");
-        }
         Ok(Some(report))
+    }
+
+    async fn enqueue_texts(
+        &self,
+        tx: &mut PgConnection,
+        batch: &Batch,
+        page: &[Recipient],
+        report: &mut FanOutReport,
+    ) -> StoreResult<()> {
+        for recipient in page {
+            let Some(phone) = recipient
+                .verified_phone
+                .as_deref()
+                .filter(|phone| self.sms.allows(phone))
+            else {
+                report.without_phone += 1;
+                continue;
+            };
+            let key = format!("notification:{}:{}", batch.id, recipient.id);
+            let recorded = messages::insert(
+                &mut *tx,
+                NewSms {
+                    to_phone: phone,
+                    purpose: SmsPurpose::Notification,
+                    user_id: Some(recipient.id),
+                    otp_id: None,
+                    body: Some(&batch.body),
+                    dedupe_key: Some(&key),
+                },
+            )
+            .await?;
+            if let Some(sms_id) = recorded {
+                self.producer.enqueue(tx, &SendSms { sms_id }).await?;
+                report.texts += 1;
+            }
+        }
+        Ok(())
     }
 
     async fn enqueue_emails(
@@ -126,11 +175,17 @@ impl NotificationFanOut {
             created = report.created,
             emails = report.emails,
             without_email = report.without_email,
+            texts = report.texts,
+            without_phone = report.without_phone,
             "notification batch fanned out"
         );
         if report.without_email > 0 {
             tracing::warn!(batch_id = %job.batch_id, count = report.without_email,
                 "email notification recipients without an email address were notified in-app only");
+        }
+        if report.without_phone > 0 {
+            tracing::info!(batch_id = %job.batch_id, count = report.without_phone,
+                "sms notification recipients without a verified phone were notified in-app only");
         }
         Ok(())
     }

@@ -191,6 +191,7 @@ async fn running_the_fan_out_again_creates_nothing_twice() {
         pool: app.pool.clone(),
         producer: Producer::new(&settings),
         page_size: 2,
+        sms: settings.sms.clone(),
     };
 
     let (one, two) = (fan_out(), fan_out());

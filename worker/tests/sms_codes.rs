@@ -72,7 +72,11 @@ async fn a_login_code_texted_through_twilio_opens_a_session() {
     let text = rig.nth_text(&phone, 1).await;
     assert_eq!(text["provider"], "twilio");
     let login = rig
-        .verify_code(&phone, "login", &code_in(text["body"].as_str().unwrap()))
+        .verify_code(
+            &phone,
+            "login",
+            &code_in(text["body"].as_str().expect("present")),
+        )
         .await;
     assert_eq!(login.status(), StatusCode::OK);
     let tokens: Value = login.json().await.expect("tokens");
@@ -230,4 +234,27 @@ async fn codes_are_stored_as_digests_and_never_shown_to_admins() {
     assert_eq!(page["items"][0]["to"], phone.as_str());
     assert_eq!(page["items"][0]["purpose"], "otp_login");
     assert!(page["items"][0]["body"].is_null());
+}
+
+#[tokio::test]
+async fn no_code_ever_reaches_the_workers_log() {
+    let mut rig =
+        Rig::without_worker(&[("sms.routes", json!({"+225": "log", "*": "twilio"}))]).await;
+    let log_path = std::env::temp_dir().join(format!("sms-log-{}.log", uuid::Uuid::now_v7()));
+    let log = std::fs::File::create(&log_path).expect("a log file");
+    rig.add_worker_logging(log.into());
+    let (texted, logged) = (phone("+33"), phone("+225"));
+    rig.register_phone(&texted).await;
+    rig.register_phone(&logged).await;
+    rig.send_code(&texted, "login").await;
+    rig.send_code(&logged, "login").await;
+    let code = rig.nth_code(&texted, 1).await;
+    rig.wait_sms_status(&logged, "sent").await;
+    rig.wait_sms_status(&texted, "delivered").await;
+
+    let log = std::fs::read_to_string(&log_path).expect("the log");
+    let _ = std::fs::remove_file(&log_path);
+    assert!(log.contains("sms (log provider)"), "the log was captured");
+    assert!(log.contains("one-time code withheld"));
+    assert!(!log.contains(&code), "a code in the log: {code}");
 }

@@ -78,7 +78,7 @@ async fn a_forged_twilio_report_is_refused() {
         .post(format!("{}/v1/webhooks/sms/twilio", rig.app.address))
         .header("X-Twilio-Signature", "bm90IGEgc2lnbmF0dXJl")
         .form(&[
-            ("MessageSid", text["id"].as_str().unwrap()),
+            ("MessageSid", text["id"].as_str().expect("present")),
             ("MessageStatus", "undelivered"),
             ("ErrorCode", "30003"),
         ])

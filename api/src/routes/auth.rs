@@ -49,6 +49,8 @@ pub struct UserView {
     pub phone: Option<String>,
     /// Whether the phone was proven by a registration code; SMS go only to verified phones.
     pub phone_verified: bool,
+    /// `fr` or `en`, when chosen.
+    pub locale: Option<String>,
     pub name: String,
     #[schema(value_type = String, example = "client")]
     pub role: Role,
@@ -64,6 +66,7 @@ impl From<User> for UserView {
             role: user.role(),
             banned: user.is_banned(),
             phone_verified: user.phone_verified_at.is_some(),
+            locale: user.locale,
             email: user.email,
             phone: user.phone,
             name: user.name,
@@ -98,6 +101,8 @@ pub struct RegisterRequest {
     pub name: String,
     #[serde(default)]
     pub want_shop: bool,
+    /// The language of the texts we send: `fr` or `en` (default: `sms.default_locale`).
+    pub locale: Option<String>,
 }
 
 struct ValidRegistration {
@@ -106,6 +111,7 @@ struct ValidRegistration {
     password: NewPassword,
     name: String,
     want_shop: bool,
+    locale: Option<String>,
 }
 
 fn push(errors: &mut FieldErrors, field: &str, message: &str) {
@@ -154,6 +160,13 @@ impl RegisterRequest {
                 "must be 1 to 200 characters, without control characters",
             );
         }
+        if let Some(locale) = self.locale.as_deref().filter(|l| !["fr", "en"].contains(l)) {
+            push(
+                &mut errors,
+                "locale",
+                &format!("`{locale}` is not fr or en"),
+            );
+        }
         match password {
             Some(password) if errors.is_empty() => Ok(ValidRegistration {
                 email,
@@ -161,6 +174,7 @@ impl RegisterRequest {
                 password,
                 name,
                 want_shop: self.want_shop,
+                locale: self.locale,
             }),
             _ => Err(ApiError::Validation {
                 detail: "the registration is invalid".to_owned(),
@@ -215,6 +229,7 @@ pub async fn register(
             name: &valid.name,
             want_shop: valid.want_shop,
             role: Role::Client,
+            locale: valid.locale.as_deref(),
         },
     )
     .await

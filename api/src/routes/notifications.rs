@@ -29,6 +29,8 @@ use crate::validate::{add, check_text};
 const MAX_USER_IDS: usize = 1000;
 const MAX_SUBJECT_CHARS: usize = 200;
 const MAX_BODY_CHARS: usize = 5000;
+/// The longest text the SMS providers take (Twilio: 1600 characters, ten segments).
+const MAX_SMS_BODY_CHARS: usize = 1600;
 /// Unknown user ids named in a 422, at most.
 const MAX_IDS_REPORTED: usize = 10;
 
@@ -41,12 +43,12 @@ pub struct NewNotificationRequest {
     /// this or `user_ids`.
     #[schema(example = "seller")]
     pub role: Option<String>,
-    /// `email`, `sms` (stored only: SMS delivery comes with the SMS provider) or `in_app`.
+    /// `email`, `sms` (texted to recipients with a verified phone) or `in_app`.
     #[schema(value_type = Channel)]
     pub channel: String,
     /// Required for email; one line of up to 200 characters.
     pub subject: Option<String>,
-    /// 1 to 5000 characters.
+    /// 1 to 5000 characters (1600 for `sms`).
     pub body: String,
 }
 
@@ -118,7 +120,11 @@ fn validate(request: NewNotificationRequest) -> ApiResult<Validated> {
         }
         None => {}
     }
-    check_text(&mut errors, "body", &request.body, MAX_BODY_CHARS, true);
+    let max_body = match channel {
+        Some(Channel::Sms) => MAX_SMS_BODY_CHARS,
+        _ => MAX_BODY_CHARS,
+    };
+    check_text(&mut errors, "body", &request.body, max_body, true);
     match (channel, audience) {
         (Some(channel), Some(audience)) if errors.is_empty() => Ok(Validated {
             channel,

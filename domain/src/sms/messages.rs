@@ -68,6 +68,8 @@ pub struct Outgoing {
     pub otp_id: Option<Uuid>,
     pub body: Option<String>,
     pub transient_failures: i32,
+    /// The recipient's language, for the texts the worker writes (codes).
+    pub locale: Option<String>,
 }
 
 /// What a send job finds.
@@ -86,7 +88,8 @@ pub async fn claim(db: &mut PgConnection, id: Uuid, provider: &str) -> StoreResu
     let claimed: Option<Outgoing> = sqlx::query_as(
         "UPDATE sms_messages SET status = 'sending', provider = $2, updated_at = now() \
          WHERE id = $1 AND status = 'queued' \
-         RETURNING id, to_phone, purpose, otp_id, body, transient_failures",
+         RETURNING id, to_phone, purpose, otp_id, body, transient_failures, \
+           (SELECT locale FROM users WHERE users.id = sms_messages.user_id) AS locale",
     )
     .bind(id)
     .bind(provider)

@@ -3,6 +3,7 @@
 
 pub mod codes;
 pub mod messages;
+pub mod order_texts;
 pub mod otp;
 pub mod reports;
 

@@ -10,7 +10,7 @@ mod sweep;
 
 use sqlx::PgPool;
 
-use comptoir_domain::config::{OrderSettings, PaymentSettings};
+use comptoir_domain::config::{OrderSettings, PaymentSettings, Settings, SmsSettings};
 use comptoir_jobs::Producer;
 
 use providers::{cinetpay::CinetPay, paygate::PayGate, stripe::Stripe};
@@ -25,18 +25,15 @@ pub struct PaymentDesk {
     pub paygate: Option<PayGate>,
     pub settings: PaymentSettings,
     pub orders: OrderSettings,
+    /// For the "paid" text to phone-only clients.
+    pub sms: SmsSettings,
     /// The base URL providers call back and customers return to.
     pub public_url: String,
 }
 
 impl PaymentDesk {
-    pub fn new(
-        pool: PgPool,
-        producer: Producer,
-        settings: &PaymentSettings,
-        orders: &OrderSettings,
-        public_url: &str,
-    ) -> anyhow::Result<Self> {
+    pub fn new(pool: PgPool, producer: Producer, all: &Settings) -> anyhow::Result<Self> {
+        let settings = &all.payments;
         Ok(Self {
             pool,
             producer,
@@ -56,8 +53,9 @@ impl PaymentDesk {
                 .then(|| PayGate::new(&settings.paygate))
                 .transpose()?,
             settings: settings.clone(),
-            orders: orders.clone(),
-            public_url: public_url.trim_end_matches('/').to_owned(),
+            orders: all.orders.clone(),
+            sms: all.sms.clone(),
+            public_url: all.server.public_url.trim_end_matches('/').to_owned(),
         })
     }
 }

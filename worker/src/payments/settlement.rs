@@ -6,8 +6,10 @@ use uuid::Uuid;
 
 use comptoir_domain::notifications::{self, Channel, NewNotification};
 use comptoir_domain::payments::settle::{self, Observation, PaidOrder};
+use comptoir_domain::sms::order_texts::OrderEvent;
 use comptoir_jobs::email::{EmailMessage, SendEmail};
 use comptoir_jobs::payments::RefundPayment;
+use comptoir_jobs::sms::text_order;
 
 use super::PaymentDesk;
 use crate::error::{JobResult, ResultExt};
@@ -73,8 +75,16 @@ impl PaymentDesk {
         .await
         .transient()?;
         let Some(to) = paid.client_email.clone() else {
-            tracing::info!(order_id = %paid.order_id, "client has no email address: no receipt");
-            return Ok(());
+            // A phone-only client hears by text, if their phone is verified.
+            return text_order(
+                &self.producer,
+                tx,
+                &self.sms,
+                paid.order_id,
+                OrderEvent::Paid,
+            )
+            .await
+            .transient();
         };
         let key = format!("payment-receipt:{}", paid.order_id);
         let email = SendEmail {

@@ -111,8 +111,9 @@ impl SmsDesk {
         if !otp::set_digest(conn, otp_id, &digest).await.transient()? {
             return Ok(None);
         }
+        let locale = outgoing.locale.as_deref();
         Ok(Some(text::one_time_code(
-            &self.settings.default_locale,
+            locale.unwrap_or(&self.settings.default_locale),
             &self.settings.sender_name,
             purpose,
             &code,

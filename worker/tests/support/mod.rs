@@ -69,10 +69,15 @@ impl Drop for InProcessWorker {
 
 /// The real `comptoir-worker` binary as a child process.
 pub fn spawn_worker_process(settings: &Settings, queues: &str) -> Child {
+    spawn_worker_process_logging(settings, queues, Stdio::null())
+}
+
+/// Like [`spawn_worker_process`], its log (standard output) going to `log`.
+pub fn spawn_worker_process_logging(settings: &Settings, queues: &str, log: Stdio) -> Child {
     Command::new(env!("CARGO_BIN_EXE_comptoir-worker"))
         .args(["--queues", queues])
         .envs(worker_env(settings))
-        .stdout(Stdio::null())
+        .stdout(log)
         .stderr(Stdio::inherit())
         .spawn()
         .expect("the worker binary starts")

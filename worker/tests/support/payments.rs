@@ -17,13 +17,34 @@ pub struct Order {
     pub id: Uuid,
     pub product: Uuid,
     pub shop: TestShop,
+    /// The client's email (their phone for a phone-only client).
     pub client_email: String,
     pub client_token: String,
 }
 
 impl Rig {
-    /// A pending order for `quantity` of a product at `price` in `currency`.
+    /// A pending order for `quantity` of a product at `price` in `currency`, by a fresh client.
     pub async fn order(&self, price: i64, currency: &str, quantity: i32) -> Order {
+        let client_email = unique_email("payer");
+        let session = self
+            .app
+            .register(&client_email, "correct horse battery")
+            .await;
+        let client_token = session["access_token"].as_str().expect("token").to_owned();
+        self.order_by(client_email, client_token, price, currency, quantity)
+            .await
+    }
+
+    /// Like [`Rig::order`], placed by the client `client_login` (email or phone) holding
+    /// `client_token`.
+    pub async fn order_by(
+        &self,
+        client_login: String,
+        client_token: String,
+        price: i64,
+        currency: &str,
+        quantity: i32,
+    ) -> Order {
         let shop = self.app.shop().await;
         let product = self
             .app
@@ -35,12 +56,6 @@ impl Rig {
                 },
             )
             .await;
-        let client_email = unique_email("payer");
-        let session = self
-            .app
-            .register(&client_email, "correct horse battery")
-            .await;
-        let client_token = session["access_token"].as_str().expect("token").to_owned();
         let placed = self
             .app
             .post(
@@ -58,7 +73,7 @@ impl Rig {
                 .expect("id"),
             product,
             shop,
-            client_email,
+            client_email: client_login,
             client_token,
         }
     }

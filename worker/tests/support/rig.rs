@@ -1,8 +1,8 @@
 //! The rig: the API, the provider sandbox (payments and SMS) calling its webhooks, and real
-//! worker processes on the `payments`, `email`, `reports` and `sms` queues talking to the
-//! sandbox as they would to the providers.
+//! worker processes on the `payments`, `email`, `reports`, `sms` and `notifications` queues
+//! talking to the sandbox as they would to the providers.
 
-use std::process::Child;
+use std::process::{Child, Stdio};
 use std::time::Duration;
 
 use serde_json::{Value, json};
@@ -13,7 +13,7 @@ use comptoir_sandbox::{Sandbox, Settings as SandboxSettings};
 use comptoir_testkit::app::TestApp;
 use comptoir_testkit::test_settings;
 
-use super::spawn_worker_process;
+use super::spawn_worker_process_logging;
 
 pub const WAIT: Duration = Duration::from_secs(30);
 
@@ -117,11 +117,18 @@ impl Rig {
         }
     }
 
-    /// Starts one more worker process on the payment, email, report and SMS queues.
+    /// Starts one more worker process on the payment, email, report, SMS and notification
+    /// queues.
     pub fn add_worker(&mut self) {
-        self.workers.push(spawn_worker_process(
+        self.add_worker_logging(Stdio::null());
+    }
+
+    /// Like [`Rig::add_worker`], the worker's log going to `log`.
+    pub fn add_worker_logging(&mut self, log: Stdio) {
+        self.workers.push(spawn_worker_process_logging(
             &self.worker_settings,
-            "payments,email,reports,sms",
+            "payments,email,reports,sms,notifications",
+            log,
         ));
     }
 

@@ -34,12 +34,17 @@ pub struct SmsRow {
 impl Rig {
     /// Registers a client whose login is `phone`; returns the 201 body.
     pub async fn register_phone(&self, phone: &str) -> Value {
+        self.register_phone_speaking(phone, None).await
+    }
+
+    /// Like [`Rig::register_phone`], with the account's language.
+    pub async fn register_phone_speaking(&self, phone: &str, locale: Option<&str>) -> Value {
         let response = self
             .app
             .post(
                 "/v1/auth/register",
                 None,
-                json!({"phone": phone, "password": PASSWORD, "name": "Kossi Mensah"}),
+                json!({"phone": phone, "password": PASSWORD, "name": "Kossi Mensah", "locale": locale}),
             )
             .await;
         assert_eq!(response.status(), 201, "registration of {phone}");
@@ -64,6 +69,17 @@ impl Rig {
                 json!({"phone": phone, "purpose": purpose, "code": code}),
             )
             .await
+    }
+
+    /// Registers `phone` and proves it with the registration code texted to it (its first
+    /// text); returns the access token.
+    pub async fn verified_phone_client(&self, phone: &str, locale: Option<&str>) -> String {
+        let session = self.register_phone_speaking(phone, locale).await;
+        assert_eq!(self.send_code(phone, "registration").await.status(), 202);
+        let code = self.nth_code(phone, 1).await;
+        let verified = self.verify_code(phone, "registration", &code).await;
+        assert_eq!(verified.status(), 200);
+        session["access_token"].as_str().expect("token").to_owned()
     }
 
     /// The texts the sandbox's providers accepted for `phone`, oldest first.

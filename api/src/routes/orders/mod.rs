@@ -15,7 +15,10 @@ use comptoir_domain::action_log::{self, Action};
 use comptoir_domain::orders::{self, Order, OrderFilter, STATUSES, Scope};
 use comptoir_domain::pagination::Page;
 use comptoir_domain::payments;
+use comptoir_domain::sms::order_texts::OrderEvent;
 use comptoir_domain::types::Role;
+
+use comptoir_jobs::sms::text_order;
 
 use crate::auth::AuthUser;
 use crate::error::{ApiError, ApiResult};
@@ -174,6 +177,14 @@ pub async fn update(
         _ => None,
     };
     let updated = orders::set_status(&mut tx, *id, &to).await?;
+    let text = match to.as_str() {
+        "paid" => Some(OrderEvent::Paid),
+        "shipped" => Some(OrderEvent::Shipped),
+        _ => None,
+    };
+    if let Some(event) = text {
+        text_order(&state.producer, &mut tx, &state.settings.sms, *id, event).await?;
+    }
     if merchant {
         action_log::record(
             &mut *tx,
@@ -189,7 +200,7 @@ pub async fn update(
         )
         .await?;
     }
-    tx.commit().await?;
+    state.producer.commit(tx).await?;
     tracing::info!(order_id = %id, %from, %to, "order status changed");
     Ok(web::Json(updated))
 }

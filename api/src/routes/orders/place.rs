@@ -14,8 +14,10 @@ use uuid::Uuid;
 
 use comptoir_domain::checkout::{self, CheckoutError, Item, NewOrder, Placed};
 use comptoir_domain::orders::Order;
+use comptoir_domain::sms::order_texts::OrderEvent;
 use comptoir_domain::users;
 use comptoir_jobs::email::{EmailMessage, OrderEmailLine, SendEmail};
+use comptoir_jobs::sms::text_order;
 
 use crate::auth::Client;
 use crate::error::{ApiError, ApiResult, FieldErrors};
@@ -176,8 +178,8 @@ pub async fn create(
     Ok(reply.into_response(location))
 }
 
-/// Enqueues the client's order confirmation in the order's transaction. Accounts without an
-/// email address (phone only) get none.
+/// Enqueues the client's order confirmation in the order's transaction: an email, or a text
+/// for a phone-only account with a verified phone.
 async fn confirm(
     state: &AppState,
     tx: &mut PgConnection,
@@ -188,6 +190,15 @@ async fn confirm(
         .await?
         .ok_or(ApiError::NotFound)?;
     let Some(to) = client.email else {
+        let sms = &state.settings.sms;
+        text_order(
+            &state.producer,
+            tx,
+            sms,
+            placed.order.id,
+            OrderEvent::Placed,
+        )
+        .await?;
         return Ok(());
     };
     let order = &placed.order;
