@@ -205,6 +205,10 @@ impl ResponseError for ApiError {
         if let Some(secs) = self.retry_after() {
             response.insert_header((header::RETRY_AFTER, secs.to_string()));
         }
+        if status == StatusCode::UNAUTHORIZED {
+            // RFC 6750: a 401 names the scheme that would have worked.
+            response.insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));
+        }
         response.body(serde_json::to_vec(&problem).unwrap_or_default())
     }
 }

@@ -14,6 +14,12 @@ pub fn json_config(limit_bytes: usize) -> web::JsonConfig {
                 JsonPayloadError::Overflow { .. }
                 | JsonPayloadError::OverflowKnownLength { .. } => ApiError::PayloadTooLarge,
                 JsonPayloadError::ContentType => ApiError::UnsupportedMediaType,
+                // Not JSON at all (a syntax error, a cut-off body, nesting past serde_json's
+                // depth limit) is the client's bug: 400. Well-formed JSON of the wrong shape: 422.
+                JsonPayloadError::Deserialize(err) if !err.is_data() => ApiError::bad_request(
+                    "malformed_json",
+                    format!("the body is not valid JSON: {err}"),
+                ),
                 JsonPayloadError::Deserialize(err) => ApiError::Validation {
                     detail: format!("the JSON body does not match the schema: {err}"),
                     errors: Default::default(),

@@ -4,6 +4,7 @@ pub mod auth;
 pub mod error;
 mod extract;
 pub mod idempotency;
+mod json_bodies;
 pub mod multipart;
 mod observe;
 pub mod routes;

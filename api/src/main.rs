@@ -37,8 +37,8 @@ enum Command {
 
 #[actix_web::main]
 async fn main() -> anyhow::Result<()> {
-    telemetry::init();
     let settings = Settings::load()?;
+    telemetry::init(&settings.log);
     match Cli::parse().command.unwrap_or(Command::Serve) {
         Command::Serve => {
             Application::build(settings)

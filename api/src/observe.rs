@@ -6,6 +6,7 @@ use std::time::Instant;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::Method;
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
@@ -25,12 +26,33 @@ pub fn prometheus() -> &'static PrometheusHandle {
     })
 }
 
+/// The caller's `X-Request-Id` when it is a plain token (a UUID, or `[A-Za-z0-9._-]{1,64}`),
+/// so that what we echo and log cannot carry quotes, braces or log-line tricks; else a new one.
 fn request_id(req: &ServiceRequest) -> String {
+    let plain = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-');
     req.headers()
         .get(&REQUEST_ID)
         .and_then(|value| value.to_str().ok())
-        .filter(|id| !id.is_empty() && id.len() <= 128 && id.bytes().all(|b| b.is_ascii_graphic()))
+        .filter(|id| (1..=64).contains(&id.len()) && id.bytes().all(plain))
         .map_or_else(|| uuid::Uuid::now_v7().to_string(), str::to_owned)
+}
+
+/// The method as a metrics label: the standard ones by name, anything a client invents as
+/// `other`, so that label values stay bounded.
+fn method_label(method: &Method) -> &'static str {
+    const KNOWN: [Method; 7] = [
+        Method::GET,
+        Method::POST,
+        Method::PUT,
+        Method::PATCH,
+        Method::DELETE,
+        Method::HEAD,
+        Method::OPTIONS,
+    ];
+    KNOWN
+        .iter()
+        .find(|known| *known == method)
+        .map_or("other", Method::as_str)
 }
 
 /// Inner layers answer refusals as responses (not `Err`), so those carry the request id and are
@@ -41,8 +63,8 @@ pub async fn observe(
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let started = Instant::now();
     let id = request_id(&req);
-    let method = req.method().to_string();
-    let span = tracing::info_span!("request", request_id = %id, %method, path = %req.path());
+    let method = method_label(req.method());
+    let span = tracing::info_span!("request", request_id = %id, method, path = %req.path());
     let mut response = next.call(req).instrument(span.clone()).await?;
     let status = response.status().as_u16();
     let route = response
@@ -54,7 +76,7 @@ pub async fn observe(
         response.headers_mut().insert(REQUEST_ID, value);
     }
     let labels = [
-        ("method", method),
+        ("method", method.to_owned()),
         ("route", route),
         ("status", status.to_string()),
     ];

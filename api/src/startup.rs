@@ -21,7 +21,7 @@ use crate::auth::tokens::TokenKeys;
 use crate::state::AppState;
 use crate::views::ViewCounter;
 use crate::webhook_intake::WebhookIntake;
-use crate::{extract, observe, routes};
+use crate::{extract, json_bodies, observe, routes};
 
 pub struct Application {
     api: Server,
@@ -91,6 +91,7 @@ impl Application {
                 .app_data(extract::json_config(json_limit))
                 .app_data(extract::query_config())
                 .app_data(extract::path_config())
+                .wrap(from_fn(json_bodies::checked))
                 .wrap(Compress::default())
                 .wrap(from_fn(observe::observe))
                 .configure(routes::configure)

@@ -1,6 +1,5 @@
 //! Registration, login, lockout, refresh rotation and reuse detection, logout, bans, rate limits.
 
-use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use comptoir_domain::types::Role;
@@ -236,15 +235,15 @@ async fn a_banned_user_is_refused_everywhere() {
         )
         .await;
     problem(login, 403, "account_banned").await;
-    // Banning ended every session.
-    let refresh = app
-        .post(
+    // Banning ended every session, and the refresh says why.
+    let refresh = || {
+        app.post(
             "/v1/auth/refresh",
             None,
             json!({"refresh_token": session["refresh_token"]}),
         )
-        .await;
-    assert_eq!(refresh.status(), StatusCode::UNAUTHORIZED);
+    };
+    problem(refresh().await, 403, "account_banned").await;
 
     let restore = app
         .patch(
@@ -254,6 +253,7 @@ async fn a_banned_user_is_refused_everywhere() {
         )
         .await;
     assert_eq!(restore.status(), 200);
+    problem(refresh().await, 401, "invalid_refresh_token").await;
     let login = app
         .post(
             "/v1/auth/login",
@@ -290,4 +290,24 @@ async fn text_postgres_cannot_store_is_a_validation_error() {
         "validation_failed",
     )
     .await;
+}
+
+#[tokio::test]
+async fn token_answers_are_never_cached_and_401s_name_the_bearer_scheme() {
+    let app = spawn_app().await;
+    let email = unique_email("cache");
+    app.register(&email, PASSWORD).await;
+    let login = app
+        .post(
+            "/v1/auth/login",
+            None,
+            json!({"email": email, "password": PASSWORD}),
+        )
+        .await;
+    assert_eq!(login.status(), 200);
+    assert_eq!(login.headers()["cache-control"], "no-store");
+
+    let anonymous = app.get("/v1/auth/me", None).await;
+    assert_eq!(anonymous.headers()["www-authenticate"], "Bearer");
+    problem(anonymous, 401, "unauthorized").await;
 }

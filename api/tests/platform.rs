@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use comptoir_domain::types::Role;
 use comptoir_testkit::app::unique_email;
-use comptoir_testkit::{spawn_app, spawn_app_with};
+use comptoir_testkit::{assert_problem, spawn_app, spawn_app_with};
 
 #[tokio::test]
 async fn health_reports_each_dependency() {
@@ -34,6 +34,14 @@ async fn health_reports_each_dependency() {
 async fn metrics_are_served_on_their_own_listener() {
     let app = spawn_app().await;
     app.get("/health/live", None).await;
+    for invented in ["PROBEMETHODA", "PROPFIND"] {
+        let method = reqwest::Method::from_bytes(invented.as_bytes()).expect("a method");
+        app.client
+            .request(method, format!("{}/health/live", app.address))
+            .send()
+            .await
+            .expect("an answer");
+    }
     let metrics = app
         .client
         .get(format!("{}/metrics", app.metrics_address))
@@ -47,6 +55,11 @@ async fn metrics_are_served_on_their_own_listener() {
         "{text}"
     );
     assert!(text.contains("http_request_duration_seconds"));
+    assert!(text.contains("method=\"other\""), "{text}");
+    assert!(
+        !text.contains("PROBEMETHODA") && !text.contains("PROPFIND"),
+        "invented methods fold into one label"
+    );
     assert_eq!(
         app.get("/metrics", None).await.status(),
         404,
@@ -125,16 +138,49 @@ async fn errors_are_problem_json_with_request_ids() {
         .await
         .expect("response");
     assert_eq!(echoed.headers()["x-request-id"], "trace-me-42");
-
-    let malformed = app
+    let tricky = app
         .client
-        .post(format!("{}/v1/auth/login", app.address))
-        .header("content-type", "application/json")
-        .body("{not json")
+        .get(format!("{}/health/live", app.address))
+        .header("x-request-id", "{\"injected\": true}")
         .send()
         .await
         .expect("response");
-    assert_eq!(malformed.status(), 422);
+    let replaced = tricky.headers()["x-request-id"].to_str().expect("ascii");
+    assert!(
+        replaced.parse::<uuid::Uuid>().is_ok(),
+        "an id with quotes or braces is replaced: {replaced}"
+    );
+
+    let post_login = |body: String| {
+        app.client
+            .post(format!("{}/v1/auth/login", app.address))
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+    };
+    for broken in ["{not json", "{\"a\":", "{\"email\": \"x\",}"] {
+        let response = post_login(broken.to_owned()).await.expect("response");
+        assert_problem(response, 400, "malformed_json").await;
+    }
+    // Well-formed JSON that is not an object: an array would fill the fields in order.
+    let nested = format!("{}{}", "[".repeat(500), "]".repeat(500));
+    for not_an_object in [
+        r#"["a@b.test", "secret"]"#.to_owned(),
+        "  42".to_owned(),
+        nested,
+    ] {
+        let response = post_login(not_an_object).await.expect("response");
+        let problem = assert_problem(response, 422, "validation_failed").await;
+        assert_eq!(problem["detail"], "the body must be a JSON object");
+    }
+    let deep = format!("{{\"email\": {}{}}}", "[".repeat(300), "]".repeat(300));
+    let response = post_login(deep).await.expect("response");
+    assert!(response.status().is_client_error(), "{}", response.status());
+    let wrong_shape =
+        post_login(r#"{"email": 10000000000000000000000000000, "password": "x"}"#.to_owned())
+            .await
+            .expect("response");
+    assert_problem(wrong_shape, 422, "validation_failed").await;
     let wrong_type = app
         .client
         .post(format!("{}/v1/auth/login", app.address))

@@ -11,11 +11,13 @@ use serde::Deserialize;
 
 mod files;
 mod jobs;
+mod log;
 mod media;
 mod payments;
 mod sms;
 pub use files::{ImportSettings, S3Settings, StorageBackend, StorageSettings, ZipLimits};
 pub use jobs::{JobSettings, QueueSettings, WorkerSettings};
+pub use log::{LogFormat, LogSettings};
 pub use media::{ClamdSettings, ImageSettings};
 pub use payments::{
     CinetPaySettings, OrderSettings, PayGateSettings, PaymentSettings, StripeSettings,
@@ -61,6 +63,7 @@ pub struct Settings {
     pub orders: OrderSettings,
     pub sms: SmsSettings,
     pub otp: OtpSettings,
+    pub log: LogSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]

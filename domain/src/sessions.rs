@@ -30,8 +30,9 @@ pub enum Rotation {
     Rotated { user_id: Uuid, family_id: Uuid },
     /// A spent token came back: the family is revoked (someone holds a stolen copy).
     Reused,
-    /// Unknown, expired or revoked.
-    Invalid,
+    /// Unknown, or expired or revoked (then `user_id` names its holder, e.g. to tell a banned
+    /// user why).
+    Invalid { user_id: Option<Uuid> },
 }
 
 #[derive(sqlx::FromRow)]
@@ -61,10 +62,12 @@ pub async fn rotate(pool: &PgPool, token_hash: &[u8]) -> StoreResult<Rotation> {
         revoked_at,
     }) = token
     else {
-        return Ok(Rotation::Invalid);
+        return Ok(Rotation::Invalid { user_id: None });
     };
     if revoked_at.is_some() || expires_at <= Utc::now() {
-        return Ok(Rotation::Invalid);
+        return Ok(Rotation::Invalid {
+            user_id: Some(user_id),
+        });
     }
     if rotated_at.is_some() {
         revoke_family(&mut *tx, family_id).await?;

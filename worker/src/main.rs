@@ -16,9 +16,9 @@ struct Cli {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    telemetry::init();
     let cli = Cli::parse();
     let settings = Settings::load()?;
+    telemetry::init(&settings.log);
     let queues = cli.queues.unwrap_or_else(|| settings.worker.queues.clone());
     let process = WorkerProcess::new(settings, queues)?;
     process.run(shutdown_signal()).await

@@ -257,4 +257,5 @@ async fn no_code_ever_reaches_the_workers_log() {
     assert!(log.contains("sms (log provider)"), "the log was captured");
     assert!(log.contains("one-time code withheld"));
     assert!(!log.contains(&code), "a code in the log: {code}");
+    assert!(!log.contains('\u{1b}'), "no colour codes in a log file");
 }

@@ -363,7 +363,15 @@ pub async fn refresh(
                         .to_owned(),
                 });
             }
-            Rotation::Invalid => {
+            Rotation::Invalid { user_id } => {
+                // A ban revokes every session: say so rather than "invalid".
+                if let Some(user_id) = user_id
+                    && users::find_by_id(&state.pool, user_id)
+                        .await?
+                        .is_some_and(|user| user.is_banned())
+                {
+                    return Err(banned());
+                }
                 return Err(ApiError::Unauthorized {
                     code: "invalid_refresh_token",
                     detail: "the refresh token is unknown, expired or revoked".to_owned(),

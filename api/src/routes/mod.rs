@@ -25,7 +25,8 @@ pub mod sms;
 pub mod users;
 pub mod webhooks;
 
-use actix_web::middleware::from_fn;
+use actix_web::http::header;
+use actix_web::middleware::{DefaultHeaders, from_fn};
 use actix_web::{HttpResponse, Resource, web};
 use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
@@ -42,6 +43,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(
             web::scope("/v1/auth")
                 .wrap(from_fn(auth::rate_limit))
+                // Tokens and codes: never kept by a browser or a proxy cache.
+                .wrap(DefaultHeaders::new().add((header::CACHE_CONTROL, "no-store")))
                 .service(resource("/register").route(web::post().to(auth::register)))
                 .service(resource("/login").route(web::post().to(auth::login)))
                 .service(resource("/refresh").route(web::post().to(auth::refresh)))
