@@ -41,6 +41,8 @@ pub enum ApiError {
     PayloadTooLarge,
     #[error("unsupported media type")]
     UnsupportedMediaType,
+    #[error("the request body was not sent in time")]
+    RequestTimeout,
     #[error("{0}")]
     Unavailable(&'static str),
     #[error("internal error")]
@@ -102,6 +104,7 @@ impl ApiError {
             ApiError::RateLimited { .. } => "rate_limited",
             ApiError::PayloadTooLarge => "payload_too_large",
             ApiError::UnsupportedMediaType => "unsupported_media_type",
+            ApiError::RequestTimeout => "request_timeout",
             ApiError::Unavailable(_) => "service_unavailable",
             ApiError::Internal(_) => "internal_error",
         }
@@ -121,6 +124,7 @@ impl ApiError {
             ApiError::RateLimited { .. } => "Too many requests",
             ApiError::PayloadTooLarge => "Payload too large",
             ApiError::UnsupportedMediaType => "Unsupported media type",
+            ApiError::RequestTimeout => "Request timeout",
             ApiError::Unavailable(_) => "Service unavailable",
             ApiError::Internal(_) => "Internal server error",
         }
@@ -139,6 +143,9 @@ impl ApiError {
             )),
             ApiError::RateLimited { retry_after_secs } => {
                 Some(format!("retry in {retry_after_secs} seconds"))
+            }
+            ApiError::RequestTimeout => {
+                Some("the request body stopped arriving; send it again".to_owned())
             }
             ApiError::Unavailable(what) => Some((*what).to_owned()),
             ApiError::Internal(_) => {
@@ -175,6 +182,7 @@ impl ResponseError for ApiError {
             ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -204,6 +212,10 @@ impl ResponseError for ApiError {
         ));
         if let Some(secs) = self.retry_after() {
             response.insert_header((header::RETRY_AFTER, secs.to_string()));
+        }
+        if status == StatusCode::REQUEST_TIMEOUT {
+            // The client is stalled or hostile: do not keep its connection.
+            response.insert_header((header::CONNECTION, HeaderValue::from_static("close")));
         }
         if status == StatusCode::UNAUTHORIZED {
             // RFC 6750: a 401 names the scheme that would have worked.

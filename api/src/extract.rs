@@ -4,6 +4,7 @@
 use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
 use actix_web::web;
 
+use crate::body_timeout::unreadable;
 use crate::error::ApiError;
 
 pub fn json_config(limit_bytes: usize) -> web::JsonConfig {
@@ -14,6 +15,7 @@ pub fn json_config(limit_bytes: usize) -> web::JsonConfig {
                 JsonPayloadError::Overflow { .. }
                 | JsonPayloadError::OverflowKnownLength { .. } => ApiError::PayloadTooLarge,
                 JsonPayloadError::ContentType => ApiError::UnsupportedMediaType,
+                JsonPayloadError::Payload(err) => unreadable(&err),
                 // Not JSON at all (a syntax error, a cut-off body, nesting past serde_json's
                 // depth limit) is the client's bug: 400. Well-formed JSON of the wrong shape: 422.
                 JsonPayloadError::Deserialize(err) if !err.is_data() => ApiError::bad_request(

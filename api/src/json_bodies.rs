@@ -16,6 +16,7 @@ use actix_web::web::{self, Bytes, BytesMut};
 use futures::{StreamExt, stream};
 use serde::de::IgnoredAny;
 
+use crate::body_timeout::unreadable;
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -57,7 +58,10 @@ pub async fn checked(
     let mut complete = false;
     while body.len() <= limit {
         match payload.next().await {
-            Some(chunk) => body.extend_from_slice(&chunk?),
+            Some(Ok(chunk)) => body.extend_from_slice(&chunk),
+            Some(Err(err)) => {
+                return Ok(req.error_response(unreadable(&err)).map_into_right_body());
+            }
             None => {
                 complete = true;
                 break;
@@ -67,7 +71,9 @@ pub async fn checked(
     if complete && let Some(refused) = refusal(&body) {
         return Ok(req.error_response(refused).map_into_right_body());
     }
-    let replayed = stream::once(async move { Ok::<Bytes, _>(body.freeze()) }).chain(payload);
+    let replayed = stream::once(async move { Ok::<Bytes, _>(body.freeze()) })
+        .chain(payload)
+        .fuse();
     req.set_payload(Payload::Stream {
         payload: Box::pin(replayed),
     });

@@ -1,6 +1,7 @@
 //! Comptoir's HTTP API: thin handlers over the domain crate; heavy work goes to the job queue.
 
 pub mod auth;
+mod body_timeout;
 pub mod error;
 mod extract;
 pub mod idempotency;

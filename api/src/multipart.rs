@@ -9,6 +9,7 @@ use sha2::{Digest, Sha256};
 
 use comptoir_storage::{Storage, StorageError};
 
+use crate::body_timeout::unreadable;
 use crate::error::{ApiError, ApiResult};
 
 /// Text fields (ids, flags) are tiny; anything longer is a mistake or an attack.
@@ -114,6 +115,7 @@ fn multipart_error(error: MultipartError) -> ApiError {
         MultipartError::ContentTypeMissing
         | MultipartError::ContentTypeParse
         | MultipartError::ContentTypeIncompatible => ApiError::UnsupportedMediaType,
+        MultipartError::Payload(err) => unreadable(&err),
         other => malformed(other.to_string()),
     }
 }

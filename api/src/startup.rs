@@ -3,6 +3,7 @@
 
 use std::net::TcpListener;
 use std::sync::Arc;
+use std::time::Duration;
 
 use actix_web::dev::Server;
 use actix_web::middleware::{Compress, from_fn};
@@ -21,7 +22,7 @@ use crate::auth::tokens::TokenKeys;
 use crate::state::AppState;
 use crate::views::ViewCounter;
 use crate::webhook_intake::WebhookIntake;
-use crate::{extract, json_bodies, observe, routes};
+use crate::{body_timeout, extract, json_bodies, observe, routes};
 
 pub struct Application {
     api: Server,
@@ -92,10 +93,13 @@ impl Application {
                 .app_data(extract::query_config())
                 .app_data(extract::path_config())
                 .wrap(from_fn(json_bodies::checked))
+                .wrap(from_fn(body_timeout::idle_timeout))
                 .wrap(Compress::default())
                 .wrap(from_fn(observe::observe))
                 .configure(routes::configure)
         })
+        .keep_alive(Duration::from_secs(settings.server.keep_alive_secs))
+        .max_connections(settings.server.max_connections_per_worker)
         .listen(listener)?;
         if settings.server.workers > 0 {
             api = api.workers(settings.server.workers);

@@ -86,6 +86,12 @@ pub struct ServerSettings {
     pub json_limit_bytes: usize,
     pub workers: usize,
     pub public_url: String,
+    /// A request body with no new bytes for this long is cut off (408).
+    pub body_idle_timeout_secs: u64,
+    /// Idle keep-alive connections are closed after this long.
+    pub keep_alive_secs: u64,
+    /// Connections held at once per worker thread; more wait in the kernel's backlog.
+    pub max_connections_per_worker: usize,
 }
 
 #[derive(Debug, Clone, Deserialize)]

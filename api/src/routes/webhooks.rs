@@ -8,6 +8,7 @@ use serde_json::{Map, Value};
 
 use comptoir_domain::payments;
 
+use crate::body_timeout::unreadable;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::webhook_intake::{IncomingEvent, IntakeError, Stored};
@@ -22,9 +23,7 @@ const STRIPE_TOLERANCE_SECS: i64 = 300;
 pub(crate) async fn read_body(mut payload: web::Payload) -> ApiResult<web::Bytes> {
     let mut body = web::BytesMut::new();
     while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|_| {
-            ApiError::bad_request("unreadable_body", "the request body could not be read")
-        })?;
+        let chunk = chunk.map_err(|err| unreadable(&err))?;
         if body.len() + chunk.len() > BODY_LIMIT {
             return Err(ApiError::PayloadTooLarge);
         }
