@@ -32,3 +32,42 @@ pub fn ensure_valid(errors: FieldErrors, detail: &str) -> ApiResult<()> {
         })
     }
 }
+
+/// Times a request may carry: RFC 3339 has four-digit years, and nothing the marketplace
+/// schedules is before 2000 or after 2100.
+pub mod sane_time {
+    use chrono::{DateTime, Datelike, Utc};
+    use serde::{Deserialize, Deserializer, de::Error};
+
+    const YEARS: std::ops::RangeInclusive<i32> = 2000..=2100;
+
+    pub fn check(time: DateTime<Utc>) -> Result<DateTime<Utc>, String> {
+        if YEARS.contains(&time.year()) {
+            Ok(time)
+        } else {
+            Err(format!(
+                "{time} is outside the years {} to {}",
+                YEARS.start(),
+                YEARS.end()
+            ))
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<DateTime<Utc>, D::Error> {
+        check(DateTime::deserialize(d)?).map_err(D::Error::custom)
+    }
+
+    /// For `Option<DateTime<Utc>>` fields (with `#[serde(default)]`).
+    pub mod option {
+        use super::*;
+
+        pub fn deserialize<'de, D: Deserializer<'de>>(
+            d: D,
+        ) -> Result<Option<DateTime<Utc>>, D::Error> {
+            Option::<DateTime<Utc>>::deserialize(d)?
+                .map(check)
+                .transpose()
+                .map_err(D::Error::custom)
+        }
+    }
+}

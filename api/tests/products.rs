@@ -192,6 +192,16 @@ async fn products_are_validated() {
         422,
         "money is never a float"
     );
+    let made_up_currency = json!({"shop_id": shop_id, "sku": "Z", "name": "X", "price": {"amount": 500, "currency": "ZZZ"}, "stock": 1});
+    let problem = body(
+        app.post("/v1/products", Some(&seller), made_up_currency)
+            .await,
+    )
+    .await;
+    assert!(
+        problem["errors"]["price"].is_array(),
+        "ZZZ is no currency: {problem}"
+    );
     let unknown_category = json!({"shop_id": shop_id, "sku": "U", "name": "X", "price": {"amount": 5, "currency": "XOF"}, "stock": 1, "category_id": uuid::Uuid::now_v7()});
     assert_eq!(
         app.post("/v1/products", Some(&seller), unknown_category)

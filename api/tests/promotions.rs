@@ -125,6 +125,17 @@ async fn promotions_are_validated_and_codes_are_unique_whatever_the_case() {
             .status(),
         422
     );
+    let mut far = promotion("FAR", None, RUNNING);
+    far["end_date"] = json!("+10000-01-01T00:00:00Z");
+    assert_eq!(
+        app.post("/v1/promotions", Some(&admin), far).await.status(),
+        422,
+        "a year past 2100 is refused"
+    );
+    let listed = app
+        .get("/v1/orders?from=%2B10000-01-01", Some(&admin))
+        .await;
+    assert_eq!(listed.status(), 422);
     let mut extra = promotion("EXTRA", None, RUNNING);
     extra["stackable"] = json!(true);
     assert_eq!(

@@ -244,13 +244,7 @@ impl Settings {
         if self.imports.batch_rows == 0 {
             return invalid("imports.batch_rows", "must be at least 1");
         }
-        if self.imports.default_currency.len() != 3
-            || !self
-                .imports
-                .default_currency
-                .bytes()
-                .all(|b| b.is_ascii_uppercase())
-        {
+        if !crate::currencies::is_currency(&self.imports.default_currency) {
             return invalid(
                 "imports.default_currency",
                 "must be an ISO 4217 code such as XOF",

@@ -6,6 +6,7 @@ pub mod catalogue;
 pub mod categories;
 pub mod checkout;
 pub mod config;
+pub mod currencies;
 pub mod db;
 pub mod deliveries;
 pub mod idempotency;

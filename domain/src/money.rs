@@ -20,7 +20,7 @@ impl Money {
         }
     }
 
-    /// A price: positive amount, currency of three capital letters.
+    /// A price: positive amount, an ISO 4217 currency in use.
     pub fn validate_price(&self) -> Result<(), &'static str> {
         if self.amount <= 0 {
             return Err("amount must be > 0 (minor units)");
@@ -28,7 +28,7 @@ impl Money {
         if self.amount > 1_000_000_000_000 {
             return Err("amount is too large");
         }
-        if self.currency.len() != 3 || !self.currency.bytes().all(|b| b.is_ascii_uppercase()) {
+        if !crate::currencies::is_currency(&self.currency) {
             return Err("currency must be an ISO 4217 code such as XOF or EUR");
         }
         Ok(())
@@ -109,6 +109,7 @@ mod tests {
             price(-5, "EUR"),
             price(100, "xof"),
             price(100, "EURO"),
+            price(100, "ZZZ"),
             price(100, ""),
         ] {
             assert!(bad.validate_price().is_err(), "{bad:?}");

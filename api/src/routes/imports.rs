@@ -242,7 +242,7 @@ async fn read_form(
             }
             "currency" => {
                 let code = multipart::read_text(field).await?.to_ascii_uppercase();
-                if code.len() != 3 || !code.bytes().all(|b| b.is_ascii_uppercase()) {
+                if !comptoir_domain::currencies::is_currency(&code) {
                     return Err(ApiError::field(
                         "currency",
                         "must be an ISO 4217 code such as XOF",

@@ -20,7 +20,7 @@ use crate::auth::{MaybeUser, Merchant};
 use crate::error::{ApiError, ApiResult, FieldErrors};
 use crate::routes::users::page_of;
 use crate::state::AppState;
-use crate::validate::add;
+use crate::validate::{add, sane_time};
 
 const MAX_SEGMENTS: usize = 20;
 
@@ -34,7 +34,9 @@ pub struct NewPromotionRequest {
     pub kind: String,
     /// 1 to 100.
     pub percent: i32,
+    #[serde(deserialize_with = "sane_time::deserialize")]
     pub start_date: DateTime<Utc>,
+    #[serde(deserialize_with = "sane_time::deserialize")]
     pub end_date: DateTime<Utc>,
     /// Omit for a platform-wide promotion (admins only).
     pub shop_id: Option<Uuid>,

@@ -18,7 +18,7 @@ use crate::auth::{Admin, AuthUser, MaybeUser};
 use crate::error::{ApiError, ApiResult, FieldErrors};
 use crate::routes::users::page_of;
 use crate::state::AppState;
-use crate::validate::{add, check_text, ensure_valid};
+use crate::validate::{add, check_text, ensure_valid, sane_time};
 
 /// Paid periods run from 1 day to 10 years.
 const MAX_DURATION_DAYS: i64 = 3650;
@@ -194,7 +194,9 @@ pub async fn get(
 pub struct ShopUpdate {
     /// active, blocked or disabled.
     pub status: Option<String>,
+    #[serde(default, deserialize_with = "sane_time::option::deserialize")]
     pub start_date: Option<DateTime<Utc>>,
+    #[serde(default, deserialize_with = "sane_time::option::deserialize")]
     pub end_date: Option<DateTime<Utc>>,
     pub item_limit: Option<i32>,
     pub name: Option<String>,
@@ -243,7 +245,9 @@ pub async fn update(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DurationRequest {
+    #[serde(deserialize_with = "sane_time::deserialize")]
     pub start_date: DateTime<Utc>,
+    #[serde(deserialize_with = "sane_time::deserialize")]
     pub end_date: DateTime<Utc>,
 }
 

@@ -91,7 +91,7 @@ impl Problems {
             return default.to_owned();
         }
         let code = value.to_ascii_uppercase();
-        if code.len() != 3 || !code.bytes().all(|b| b.is_ascii_uppercase()) {
+        if !comptoir_domain::currencies::is_currency(&code) {
             self.add(line, column, "must be an ISO 4217 code such as XOF or EUR");
         }
         code

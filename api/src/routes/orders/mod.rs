@@ -24,6 +24,7 @@ use crate::auth::AuthUser;
 use crate::error::{ApiError, ApiResult};
 use crate::routes::users::page_of;
 use crate::state::AppState;
+use crate::validate::sane_time;
 
 pub(crate) fn scope(caller: &AuthUser) -> Scope {
     match caller.role {
@@ -48,7 +49,7 @@ fn check_status(status: &str) -> ApiResult<()> {
 /// bound (`end_of_day`) the start of the next one, so that `to` includes the whole day.
 pub(crate) fn time_bound(field: &str, value: &str, end_of_day: bool) -> ApiResult<DateTime<Utc>> {
     if let Ok(time) = DateTime::parse_from_rfc3339(value) {
-        return Ok(time.with_timezone(&Utc));
+        return sane_time::check(time.with_timezone(&Utc)).map_err(|e| ApiError::field(field, e));
     }
     NaiveDate::parse_from_str(value, "%Y-%m-%d")
         .ok()
@@ -62,6 +63,7 @@ pub(crate) fn time_bound(field: &str, value: &str, end_of_day: bool) -> ApiResul
         .and_then(|day| day.and_hms_opt(0, 0, 0))
         .map(|start| start.and_utc())
         .ok_or_else(|| ApiError::field(field, "must be a date (YYYY-MM-DD) or an RFC 3339 time"))
+        .and_then(|time| sane_time::check(time).map_err(|e| ApiError::field(field, e)))
 }
 
 #[derive(Deserialize, IntoParams)]
