@@ -20,14 +20,14 @@ use crate::routes::webhooks::{invalid_signature, read_body};
 use crate::state::AppState;
 use crate::webhooks::{SignatureError, twilio};
 
-const STATUSES: [&str; 7] = [
+/// The statuses admins see: a message being handed to its provider shows as `queued`.
+const STATUSES: [&str; 6] = [
     "queued",
     "sent",
     "delivered",
     "undelivered",
     "failed",
     "unknown",
-    "sending",
 ];
 
 fn form(body: &[u8]) -> ApiResult<Vec<(String, String)>> {
@@ -149,7 +149,7 @@ pub async fn africastalking_report(
 pub struct SmsQuery {
     /// E.164 destination.
     pub to: Option<String>,
-    /// queued, sending, sent, delivered, undelivered, failed or unknown.
+    /// queued, sent, delivered, undelivered, failed or unknown.
     pub status: Option<String>,
     pub page: Option<u32>,
     pub per_page: Option<u32>,

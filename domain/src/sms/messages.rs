@@ -215,10 +215,11 @@ pub async fn list(
     page: PageRequest,
 ) -> StoreResult<Page<SmsView>> {
     let items: Vec<SmsView> = sqlx::query_as(
-        "SELECT id, to_phone AS to, purpose, provider, provider_message_id, status, error, \
+        "SELECT id, to_phone AS to, purpose, provider, provider_message_id, \
+           CASE status WHEN 'sending' THEN 'queued' ELSE status END AS status, error, \
            CASE WHEN purpose LIKE 'otp\\_%' THEN NULL ELSE body END AS body, created_at, updated_at \
          FROM sms_messages WHERE ($1::text IS NULL OR to_phone = $1) \
-           AND ($2::text IS NULL OR status = $2) \
+           AND ($2::text IS NULL OR status = $2 OR ($2 = 'queued' AND status = 'sending')) \
          ORDER BY created_at DESC, id DESC LIMIT $3 OFFSET $4",
     )
     .bind(filter.to.as_deref())
@@ -229,7 +230,7 @@ pub async fn list(
     .await?;
     let total: i64 = sqlx::query_scalar(
         "SELECT count(*) FROM sms_messages WHERE ($1::text IS NULL OR to_phone = $1) \
-           AND ($2::text IS NULL OR status = $2)",
+           AND ($2::text IS NULL OR status = $2 OR ($2 = 'queued' AND status = 'sending'))",
     )
     .bind(filter.to.as_deref())
     .bind(filter.status.as_deref())
