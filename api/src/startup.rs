@@ -94,6 +94,7 @@ impl Application {
                 .app_data(extract::path_config())
                 .wrap(from_fn(json_bodies::checked))
                 .wrap(from_fn(body_timeout::idle_timeout))
+                .wrap(from_fn(routes::methods::head_as_get))
                 .wrap(Compress::default())
                 .wrap(from_fn(observe::observe))
                 .configure(routes::configure)

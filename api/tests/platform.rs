@@ -203,8 +203,23 @@ async fn errors_are_problem_json_with_request_ids() {
         wrong_method.headers()["content-type"],
         "application/problem+json"
     );
+    assert_eq!(wrong_method.headers()["allow"], "POST");
     let problem: Value = wrong_method.json().await.expect("json");
     assert_eq!(problem["code"], "method_not_allowed");
+    let head = app
+        .client
+        .head(format!("{}/v1/products", app.address))
+        .send()
+        .await
+        .expect("response");
+    assert_eq!(head.status(), 200, "HEAD is served wherever GET is");
+    assert_eq!(head.headers()["content-type"], "application/json");
+    assert!(head.bytes().await.expect("body").is_empty());
+    let delete_shops = app
+        .request(reqwest::Method::DELETE, "/v1/shops", None, None)
+        .await;
+    assert_eq!(delete_shops.status(), 405);
+    assert_eq!(delete_shops.headers()["allow"], "GET, HEAD, POST");
 }
 
 #[tokio::test]

@@ -218,7 +218,11 @@ async fn unpublished_products_and_inactive_shops_leave_the_catalogue() {
     let item = create(&app, &seller, product(&shop_id, "P", 100)).await;
     let path = format!("/v1/products/{}", item["id"].as_str().expect("id"));
     let listing = format!("/v1/products?shop_id={shop_id}");
-    assert_eq!(body(app.get(&listing, None).await).await["total"], 1);
+    let listed = body(app.get(&listing, None).await).await;
+    assert_eq!(
+        (&listed["total"], &listed["total_is_capped"]),
+        (&json!(1), &json!(false))
+    );
 
     app.patch(&path, Some(&seller), json!({"published": false}))
         .await;
@@ -407,4 +411,42 @@ async fn product_views_are_counted_in_batches() {
     )
     .await;
     assert_eq!(views, 3);
+}
+
+#[tokio::test]
+async fn shoppers_see_no_stock_counts_sales_or_owner_details() {
+    let app = spawn_app().await;
+    let (shop_id, seller, admin) = shop(&app, 10).await;
+    let item = create(&app, &seller, product(&shop_id, "S", 100)).await;
+    let path = format!("/v1/products/{}", item["id"].as_str().expect("id"));
+    let public = body(app.get(&path, None).await).await;
+    for hidden in ["stock", "sales", "views"] {
+        assert!(public.get(hidden).is_none(), "{hidden}: {public}");
+    }
+    assert_eq!(public["in_stock"], true);
+    let listed = body(
+        app.get(&format!("/v1/products?shop_id={shop_id}"), Some(&seller))
+            .await,
+    )
+    .await;
+    assert!(
+        listed["items"][0].get("stock").is_none(),
+        "the storefront is public"
+    );
+    let owned = body(app.get(&path, Some(&seller)).await).await;
+    assert_eq!((&owned["stock"], &owned["sales"]), (&json!(5), &json!(0)));
+
+    let shop_path = format!("/v1/shops/{shop_id}");
+    let public_shop = body(app.get(&shop_path, None).await).await;
+    assert_eq!(public_shop["name"], "Chez Awa");
+    for hidden in ["owner_id", "item_limit"] {
+        assert!(public_shop.get(hidden).is_none(), "{hidden}: {public_shop}");
+    }
+    let listed = body(app.get("/v1/shops", None).await).await;
+    assert!(listed["items"][0].get("owner_id").is_none());
+    for token in [&seller, &admin] {
+        let whole = body(app.get(&shop_path, Some(token)).await).await;
+        assert_eq!(whole["item_limit"], 10);
+        assert!(whole["owner_id"].is_string());
+    }
 }

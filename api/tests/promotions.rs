@@ -92,8 +92,10 @@ async fn admins_create_any_promotion_and_sellers_only_for_their_shops() {
             );
         }
     }
-    let created = body(app.get("/v1/promotions", None).await).await;
+    let created = body(app.get("/v1/promotions", Some(maintainer)).await).await;
     assert_eq!(created["total"], 3);
+    let public = body(app.get("/v1/promotions", None).await).await;
+    assert_eq!(public["total"], 0, "coupons are not listed to the public");
     let log = body(
         app.get("/v1/action-logs?action=promotion.created", Some(maintainer))
             .await,
@@ -162,7 +164,7 @@ async fn promotions_are_validated_and_codes_are_unique_whatever_the_case() {
 }
 
 #[tokio::test]
-async fn visitors_see_running_promotions_sellers_their_own_and_admins_all() {
+async fn visitors_see_running_flash_sales_sellers_their_own_and_admins_all() {
     let app = spawn_app().await;
     let (shop, other_shop) = (app.shop().await, app.shop().await);
     let admin = shop.admin_token.as_str();
@@ -181,6 +183,10 @@ async fn visitors_see_running_promotions_sellers_their_own_and_admins_all() {
             .await;
         assert_eq!(created.status(), 201, "{code}");
     }
+    let mut flash = promotion("FLASH", Some(shop.id), RUNNING);
+    flash["kind"] = json!("flash");
+    let created = app.post("/v1/promotions", Some(admin), flash).await;
+    assert_eq!(created.status(), 201);
     let (_, client) = app.user_with_role(Role::Client).await;
     let codes = |token: Option<&str>, query: &str| {
         let app = &app;
@@ -197,25 +203,35 @@ async fn visitors_see_running_promotions_sellers_their_own_and_admins_all() {
             codes
         }
     };
-    assert_eq!(codes(None, "").await, ["RUNNING"]);
-    assert_eq!(codes(Some(&client), "").await, ["RUNNING"]);
+    // A coupon's code is for the shop to hand out: the public sees flash sales only.
+    assert_eq!(codes(None, "").await, ["FLASH"]);
+    assert_eq!(codes(Some(&client), "").await, ["FLASH"]);
     assert_eq!(
         codes(Some(&client), "?active=false").await,
         Vec::<String>::new()
     );
     assert_eq!(
         codes(Some(&shop.owner_token), "").await,
-        ["FUTURE-MINE", "RUNNING"]
+        ["FLASH", "FUTURE-MINE", "RUNNING"]
     );
     assert_eq!(
         codes(Some(&other_shop.owner_token), "").await,
-        ["FUTURE-THEIRS", "RUNNING"]
+        ["FLASH", "FUTURE-THEIRS"]
     );
     assert_eq!(
         codes(Some(admin), "").await,
-        ["EXPIRED", "FUTURE-MINE", "FUTURE-THEIRS", "RUNNING"]
+        [
+            "EXPIRED",
+            "FLASH",
+            "FUTURE-MINE",
+            "FUTURE-THEIRS",
+            "RUNNING"
+        ]
     );
-    assert_eq!(codes(Some(admin), "?active=true").await, ["RUNNING"]);
+    assert_eq!(
+        codes(Some(admin), "?active=true").await,
+        ["FLASH", "RUNNING"]
+    );
     assert_eq!(
         codes(Some(admin), "?active=false").await,
         ["EXPIRED", "FUTURE-MINE", "FUTURE-THEIRS"]

@@ -123,7 +123,7 @@ pub async fn list(
         .fetch_all(pool)
         .await?;
     // Counting every match of a broad filter costs a scan of the catalogue on each request;
-    // the count stops at MAX_COUNTED (then `total` reads "at least MAX_COUNTED").
+    // the count stops at MAX_COUNTED (then `total_is_capped` says "at least MAX_COUNTED").
     let count = sqlx::query_scalar(concat!(
         "SELECT count(*) FROM (SELECT 1",
         catalogue_from!(),
@@ -133,5 +133,5 @@ pub async fn list(
         .bind(MAX_COUNTED)
         .fetch_one(pool)
         .await?;
-    Ok(Page::new(items, page, total))
+    Ok(Page::capped(items, page, total, MAX_COUNTED))
 }

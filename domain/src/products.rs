@@ -64,7 +64,11 @@ pub struct ProductView {
     pub name: String,
     pub description: String,
     pub price: Money,
-    pub stock: i32,
+    /// Shown to the shop's owner and admins only, like `views` and `sales`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stock: Option<i32>,
+    /// Whether any is left, for everyone.
+    pub in_stock: bool,
     pub category_id: Option<Uuid>,
     pub color: Option<String>,
     pub size: Option<String>,
@@ -73,10 +77,24 @@ pub struct ProductView {
     #[schema(value_type = Object)]
     pub features: serde_json::Value,
     pub published: bool,
-    pub views: i64,
-    pub sales: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub views: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sales: Option<i64>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+impl ProductView {
+    /// The product as shoppers see it: no stock count, views or sales.
+    pub fn public(self) -> Self {
+        Self {
+            stock: None,
+            views: None,
+            sales: None,
+            ..self
+        }
+    }
 }
 
 impl From<Product> for ProductView {
@@ -91,15 +109,16 @@ impl From<Product> for ProductView {
                 amount: p.price_amount,
                 currency: p.currency,
             },
-            stock: p.stock,
+            stock: Some(p.stock),
+            in_stock: p.stock > 0,
             category_id: p.category_id,
             color: p.color,
             size: p.size,
             variations: p.variations,
             features: p.features,
             published: p.published,
-            views: p.views,
-            sales: p.sales,
+            views: Some(p.views),
+            sales: Some(p.sales),
             created_at: p.created_at,
             updated_at: p.updated_at,
         }

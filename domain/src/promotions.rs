@@ -81,8 +81,9 @@ pub struct PromotionFilter {
     /// Running now (`true`) or not (`false`).
     pub active: Option<bool>,
     pub shop_id: Option<Uuid>,
-    /// `None` for admins (everything); otherwise running promotions only, plus every promotion
-    /// of the shops this user owns when `Some(Some(owner))`.
+    /// `None` for admins (everything); otherwise running flash sales only (coupon codes are
+    /// for the shops that hand them out), plus every promotion of the shops this user owns when
+    /// `Some(Some(owner))`.
     pub visible_to: Option<Option<Uuid>>,
 }
 
@@ -91,9 +92,9 @@ macro_rules! promotion_filter {
         concat!(
             "($1::boolean IS NULL OR ",
             running!(),
-            " = $1) AND ($2::uuid IS NULL OR shop_id = $2) AND (NOT $3 OR ",
+            " = $1) AND ($2::uuid IS NULL OR shop_id = $2) AND (NOT $3 OR (kind = 'flash' AND ",
             running!(),
-            " OR shop_id IN (SELECT id FROM shops WHERE owner_id = $4))"
+            ") OR shop_id IN (SELECT id FROM shops WHERE owner_id = $4))"
         )
     };
 }

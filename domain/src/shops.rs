@@ -26,6 +26,37 @@ pub struct Shop {
     pub updated_at: DateTime<Utc>,
 }
 
+/// A shop as anyone may see it: who owns it and its item limit are its owner's and the admins'
+/// business.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct PublicShop {
+    pub id: Uuid,
+    pub name: String,
+    pub description: String,
+    pub category: String,
+    pub status: String,
+    pub start_date: DateTime<Utc>,
+    pub end_date: DateTime<Utc>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<Shop> for PublicShop {
+    fn from(shop: Shop) -> Self {
+        Self {
+            id: shop.id,
+            name: shop.name,
+            description: shop.description,
+            category: shop.category,
+            status: shop.status,
+            start_date: shop.start_date,
+            end_date: shop.end_date,
+            created_at: shop.created_at,
+            updated_at: shop.updated_at,
+        }
+    }
+}
+
 macro_rules! shop_columns {
     () => {
         "id, owner_id, name, description, category, status, start_date, end_date, item_limit, created_at, updated_at"

@@ -25,7 +25,7 @@ pub struct ActionLogQuery {
 }
 
 #[utoipa::path(get, path = "/v1/action-logs", tag = "audit", params(ActionLogQuery), security(("bearer" = [])), responses(
-    (status = 200, description = "a page of entries: {items, page, per_page, total}"), (status = 403, body = crate::error::Problem)))]
+    (status = 200, description = "a page of entries: {items, page, per_page, total, total_is_capped}"), (status = 403, body = crate::error::Problem)))]
 pub async fn list(
     state: web::Data<AppState>,
     _admin: Admin,

@@ -6,7 +6,7 @@ use utoipa::IntoParams;
 use uuid::Uuid;
 
 use comptoir_domain::catalogue::{self, CatalogueFilter, Sort};
-use comptoir_domain::pagination::{Page, PageRequest};
+use comptoir_domain::pagination::Page;
 use comptoir_domain::products::{self, ProductView};
 use comptoir_domain::shops;
 
@@ -40,10 +40,10 @@ fn non_blank(value: Option<String>) -> Option<String> {
     value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
 }
 
-/// Published products of active shops. `total` counts matches up to 10 000 (a total of 10 000
-/// means "10 000 or more").
+/// Published products of active shops. `total` counts matches up to 10 000; past that it reads
+/// 10 000 with `total_is_capped: true`.
 #[utoipa::path(get, path = "/v1/products", tag = "catalogue", params(CatalogueQuery), responses(
-    (status = 200, description = "a page of products with their ready images: {items, page, per_page, total}"),
+    (status = 200, description = "a page of products with their ready images: {items, page, per_page, total, total_is_capped}"),
     (status = 422, body = crate::error::Problem)))]
 pub async fn list(
     state: web::Data<AppState>,
@@ -71,15 +71,13 @@ pub async fn list(
         page_of(query.page, query.per_page),
     )
     .await?;
-    let products = page.items.into_iter().map(ProductView::from).collect();
-    Ok(web::Json(Page::new(
-        with_images(&state, products, false).await?,
-        PageRequest {
-            page: page.page,
-            per_page: page.per_page,
-        },
-        page.total,
-    )))
+    let mut page = page;
+    let products = std::mem::take(&mut page.items)
+        .into_iter()
+        .map(|product| ProductView::from(product).public())
+        .collect();
+    let products = with_images(&state, products, false).await?;
+    Ok(web::Json(page.with_items(products)))
 }
 
 /// A product page. Unpublished products and products of inactive shops are visible only to
@@ -107,6 +105,8 @@ pub async fn get(
     if public {
         state.views.record(product.id);
     }
-    let mut products = with_images(&state, vec![product.into()], manager).await?;
+    let view = ProductView::from(product);
+    let view = if manager { view } else { view.public() };
+    let mut products = with_images(&state, vec![view], manager).await?;
     products.pop().map(web::Json).ok_or(ApiError::NotFound)
 }

@@ -36,7 +36,7 @@ pub struct JobQuery {
 }
 
 #[utoipa::path(get, path = "/v1/admin/jobs", tag = "jobs", params(JobQuery), security(("bearer" = [])), responses(
-    (status = 200, description = "a page of jobs: {items, page, per_page, total}"),
+    (status = 200, description = "a page of jobs: {items, page, per_page, total, total_is_capped}"),
     (status = 403, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
 pub async fn list(
     state: web::Data<AppState>,

@@ -10,6 +10,7 @@ pub mod health;
 pub mod imports;
 pub mod jobs;
 pub mod media;
+pub(crate) mod methods;
 pub mod notifications;
 pub mod orders;
 pub mod otp;
@@ -156,13 +157,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 /// A route whose other methods answer a problem+json 405 (resources would otherwise inherit the
 /// app's 404 default).
 fn resource(path: &str) -> Resource {
-    web::resource(path).default_service(web::to(method_not_allowed))
+    web::resource(path).default_service(web::to(methods::not_allowed))
 }
 
 async fn route_not_found() -> Result<HttpResponse, ApiError> {
     Err(ApiError::NoRoute)
-}
-
-async fn method_not_allowed() -> Result<HttpResponse, ApiError> {
-    Err(ApiError::MethodNotAllowed)
 }

@@ -267,6 +267,7 @@ pub struct NotificationPage {
     pub page: u32,
     pub per_page: u32,
     pub total: i64,
+    pub total_is_capped: bool,
 }
 
 /// The caller's notifications, newest first; admins see everyone's.

@@ -210,7 +210,7 @@ pub struct PaymentQuery {
 }
 
 #[utoipa::path(get, path = "/v1/payments", tag = "payments", params(PaymentQuery), security(("bearer" = [])), responses(
-    (status = 200, description = "a page of payments, newest first: {items, page, per_page, total}"),
+    (status = 200, description = "a page of payments, newest first: {items, page, per_page, total, total_is_capped}"),
     (status = 401, body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 422, body = crate::error::Problem, content_type = "application/problem+json")))]
 pub async fn list(

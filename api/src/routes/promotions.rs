@@ -169,8 +169,8 @@ pub async fn create(
 #[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct PromotionQuery {
-    /// Running now (`true`) or not (`false`); visitors only ever see running promotions (and
-    /// sellers those of their own shops).
+    /// Running now (`true`) or not (`false`). Admins see every promotion, sellers their own
+    /// shops' and everyone running flash sales; coupon codes are never listed to the public.
     pub active: Option<bool>,
     pub shop_id: Option<Uuid>,
     pub page: Option<u32>,
@@ -178,7 +178,7 @@ pub struct PromotionQuery {
 }
 
 #[utoipa::path(get, path = "/v1/promotions", tag = "promotions", params(PromotionQuery), responses(
-    (status = 200, description = "a page of promotions: {items, page, per_page, total}"), (status = 422, body = crate::error::Problem)))]
+    (status = 200, description = "a page of promotions: {items, page, per_page, total, total_is_capped}"), (status = 422, body = crate::error::Problem)))]
 pub async fn list(
     state: web::Data<AppState>,
     caller: MaybeUser,

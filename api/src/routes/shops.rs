@@ -3,14 +3,16 @@
 
 use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Duration, Utc};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use comptoir_domain::action_log::{self, Action};
 use comptoir_domain::pagination::Page;
-use comptoir_domain::shops::{self, NewShop, STATUSES, Shop, ShopChanges, ShopFilter, Visibility};
+use comptoir_domain::shops::{
+    self, NewShop, PublicShop, STATUSES, Shop, ShopChanges, ShopFilter, Visibility,
+};
 use comptoir_domain::types::{Email, Role};
 use comptoir_domain::users;
 
@@ -137,6 +139,22 @@ pub struct ShopQuery {
     pub per_page: Option<u32>,
 }
 
+/// A shop as `caller` may see it: whole for its owner and admins, public otherwise.
+#[derive(Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum ShopView {
+    Whole(Shop),
+    Public(PublicShop),
+}
+
+fn view(shop: Shop, caller: &MaybeUser) -> ShopView {
+    if caller.is_admin() || caller.id() == Some(shop.owner_id) {
+        ShopView::Whole(shop)
+    } else {
+        ShopView::Public(shop.into())
+    }
+}
+
 fn visibility(caller: &MaybeUser) -> Option<Visibility> {
     match caller.id() {
         _ if caller.is_admin() => None,
@@ -146,12 +164,12 @@ fn visibility(caller: &MaybeUser) -> Option<Visibility> {
 }
 
 #[utoipa::path(get, path = "/v1/shops", tag = "shops", params(ShopQuery), responses(
-    (status = 200, description = "a page of shops: {items, page, per_page, total}"), (status = 422, body = crate::error::Problem)))]
+    (status = 200, description = "a page of shops: {items, page, per_page, total, total_is_capped}; owner_id and item_limit only to the owner and admins"), (status = 422, body = crate::error::Problem)))]
 pub async fn list(
     state: web::Data<AppState>,
     caller: MaybeUser,
     query: web::Query<ShopQuery>,
-) -> ApiResult<web::Json<Page<Shop>>> {
+) -> ApiResult<web::Json<Page<ShopView>>> {
     let query = query.into_inner();
     if let Some(status) = query.status.as_deref().filter(|s| !STATUSES.contains(s)) {
         return Err(ApiError::field(
@@ -164,26 +182,29 @@ pub async fn list(
         owner_id: query.owner_id,
         visible_to: visibility(&caller),
     };
-    Ok(web::Json(
-        shops::list(&state.pool, &filter, page_of(query.page, query.per_page)).await?,
-    ))
+    let mut page = shops::list(&state.pool, &filter, page_of(query.page, query.per_page)).await?;
+    let views = std::mem::take(&mut page.items)
+        .into_iter()
+        .map(|shop| view(shop, &caller))
+        .collect();
+    Ok(web::Json(page.with_items(views)))
 }
 
 /// Visible when active, to its owner, and to admins; anything else is 404 (no existence leak).
 #[utoipa::path(get, path = "/v1/shops/{id}", tag = "shops", params(("id" = Uuid, Path)), responses(
-    (status = 200, body = Shop), (status = 404, body = crate::error::Problem)))]
+    (status = 200, body = ShopView), (status = 404, body = crate::error::Problem)))]
 pub async fn get(
     state: web::Data<AppState>,
     caller: MaybeUser,
     id: web::Path<Uuid>,
-) -> ApiResult<web::Json<Shop>> {
+) -> ApiResult<web::Json<ShopView>> {
     let shop = shops::find(&state.pool, *id)
         .await?
         .ok_or(ApiError::NotFound)?;
     let visible =
         shop.status == "active" || caller.is_admin() || caller.id() == Some(shop.owner_id);
     if visible {
-        Ok(web::Json(shop))
+        Ok(web::Json(view(shop, &caller)))
     } else {
         Err(ApiError::NotFound)
     }

@@ -45,6 +45,7 @@ pub struct UserPage {
     pub page: u32,
     pub per_page: u32,
     pub total: i64,
+    pub total_is_capped: bool,
 }
 
 #[utoipa::path(get, path = "/v1/users", tag = "users", params(UserQuery), security(("bearer" = [])), responses(

@@ -81,7 +81,7 @@ pub struct OrderQuery {
 }
 
 #[utoipa::path(get, path = "/v1/orders", tag = "orders", params(OrderQuery), security(("bearer" = [])), responses(
-    (status = 200, description = "a page of orders, newest first: {items, page, per_page, total}"),
+    (status = 200, description = "a page of orders, newest first: {items, page, per_page, total, total_is_capped}"),
     (status = 401, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
 pub async fn list(
     state: web::Data<AppState>,

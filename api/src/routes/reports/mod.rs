@@ -182,7 +182,7 @@ pub struct ReportQuery {
 }
 
 #[utoipa::path(get, path = "/v1/reports", tag = "reports", params(ReportQuery), security(("bearer" = [])), responses(
-    (status = 200, description = "a page of reports, newest first (own; every report for admins): {items, page, per_page, total}"),
+    (status = 200, description = "a page of reports, newest first (own; every report for admins): {items, page, per_page, total, total_is_capped}"),
     (status = 401, body = crate::error::Problem), (status = 403, body = crate::error::Problem)))]
 pub async fn list(
     state: web::Data<AppState>,
@@ -190,17 +190,12 @@ pub async fn list(
     query: web::Query<ReportQuery>,
 ) -> ApiResult<web::Json<Page<ReportView>>> {
     let page = page_of(query.page, query.per_page);
-    let found = reports::list(&state.pool, viewer(&caller), page).await?;
-    Ok(web::Json(Page {
-        items: found
-            .items
-            .into_iter()
-            .map(|report| ReportView::of(&state, report))
-            .collect(),
-        page: found.page,
-        per_page: found.per_page,
-        total: found.total,
-    }))
+    let mut found = reports::list(&state.pool, viewer(&caller), page).await?;
+    let views = std::mem::take(&mut found.items)
+        .into_iter()
+        .map(|report| ReportView::of(&state, report))
+        .collect();
+    Ok(web::Json(found.with_items(views)))
 }
 
 #[derive(Deserialize, IntoParams)]
