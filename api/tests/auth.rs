@@ -146,6 +146,14 @@ async fn refresh_rotates_and_reuse_revokes_the_family() {
         .post("/v1/auth/refresh", None, json!({"refresh_token": second}))
         .await;
     problem(legit, 401, "invalid_refresh_token").await;
+    // So do the family's access tokens, at once.
+    problem(
+        app.get("/v1/auth/me", rotated["access_token"].as_str())
+            .await,
+        401,
+        "unauthorized",
+    )
+    .await;
     let junk = app
         .post(
             "/v1/auth/refresh",
@@ -157,7 +165,7 @@ async fn refresh_rotates_and_reuse_revokes_the_family() {
 }
 
 #[tokio::test]
-async fn logout_kills_the_refresh_token() {
+async fn logout_ends_the_refresh_and_the_access_token() {
     let app = spawn_app().await;
     let session = app.register(&unique_email("out"), PASSWORD).await;
     let refresh = session["refresh_token"].as_str().expect("token");
@@ -179,6 +187,9 @@ async fn logout_kills_the_refresh_token() {
         .post("/v1/auth/refresh", None, json!({"refresh_token": refresh}))
         .await;
     problem(after, 401, "invalid_refresh_token").await;
+    let me = app.get("/v1/auth/me", access).await;
+    let ended = problem(me, 401, "unauthorized").await;
+    assert_eq!(ended["detail"], "this session has ended: log in again");
 }
 
 #[tokio::test]

@@ -82,6 +82,18 @@ pub async fn rotate(pool: &PgPool, token_hash: &[u8]) -> StoreResult<Rotation> {
     Ok(Rotation::Rotated { user_id, family_id })
 }
 
+/// Whether session `family_id` was ended: logged out, revoked for a reused token, or by a
+/// ban or password reset. Rotation alone never ends it.
+pub async fn ended(pool: &PgPool, family_id: Uuid) -> StoreResult<bool> {
+    Ok(sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM refresh_tokens \
+                        WHERE family_id = $1 AND revoked_at IS NOT NULL)",
+    )
+    .bind(family_id)
+    .fetch_one(pool)
+    .await?)
+}
+
 pub async fn revoke_family(db: impl PgExecutor<'_>, family_id: Uuid) -> StoreResult<()> {
     sqlx::query(
         "UPDATE refresh_tokens SET revoked_at = now() WHERE family_id = $1 AND revoked_at IS NULL",

@@ -102,6 +102,18 @@ pub async fn find(db: impl PgExecutor<'_>, id: Uuid) -> StoreResult<Option<Shop>
     .await?)
 }
 
+/// The shop, locked until the transaction ends: two admins acting on it at once take turns.
+pub async fn lock(tx: &mut PgConnection, id: Uuid) -> StoreResult<Option<Shop>> {
+    Ok(sqlx::query_as(concat!(
+        "SELECT ",
+        shop_columns!(),
+        " FROM shops WHERE id = $1 FOR UPDATE"
+    ))
+    .bind(id)
+    .fetch_optional(tx)
+    .await?)
+}
+
 #[derive(Debug, Default)]
 pub struct ShopFilter {
     pub status: Option<String>,

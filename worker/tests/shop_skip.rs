@@ -53,15 +53,22 @@ async fn a_skipped_shop_closes_at_once_then_is_backed_up_and_its_owner_emailed()
         .status(),
         403
     );
-    let skipped = app
-        .post(
-            &format!("/v1/shops/{shop_id}/skip"),
-            Some(&admin),
-            json!({}),
-        )
-        .await;
-    assert_eq!(skipped.status(), 200);
-    assert_eq!(body(skipped).await["status"], "disabled");
+    // Two admins at once, then a third later: one skip takes effect, the others are no-ops.
+    let skip_path = format!("/v1/shops/{shop_id}/skip");
+    let skip = || app.post(&skip_path, Some(&admin), json!({}));
+    let (first, second) = tokio::join!(skip(), skip());
+    for skipped in [first, second, skip().await] {
+        assert_eq!(skipped.status(), 200);
+        assert_eq!(body(skipped).await["status"], "disabled");
+    }
+    let jobs: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM jobs WHERE kind = 'shops.snapshot.v1' \
+           OR (kind = 'email.send.v1' AND payload->>'dedupe_key' LIKE 'shop-skipped:%')",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .expect("jobs");
+    assert_eq!(jobs, 2, "one snapshot and one email");
     // Immediate: no worker has run yet.
     assert_eq!(
         app.get(&format!("/v1/shops/{shop_id}"), None)

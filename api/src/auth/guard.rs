@@ -1,6 +1,7 @@
 //! The one role-guard mechanism: handlers name the caller they need as an extractor argument
 //! (`AuthUser`, `Admin`, `MaybeUser` for routes anonymous visitors may call too). Every request re-reads the user, so bans and role
-//! changes take effect at once, not when the access token expires.
+//! changes take effect at once, not when the access token expires; so do logouts and revoked
+//! sessions, through the token's session id.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -10,7 +11,7 @@ use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
 use uuid::Uuid;
 
 use comptoir_domain::types::Role;
-use comptoir_domain::users;
+use comptoir_domain::{sessions, users};
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -70,8 +71,12 @@ async fn authenticate(req: HttpRequest) -> Result<AuthUser, ApiError> {
     let user = users::find_by_id(&state.pool, claims.sub)
         .await?
         .ok_or_else(|| unauthorized("the access token's user no longer exists"))?;
+    // A ban also ends every session; saying "banned" tells the user more.
     if user.is_banned() {
         return Err(banned());
+    }
+    if sessions::ended(&state.pool, claims.sid).await? {
+        return Err(unauthorized("this session has ended: log in again"));
     }
     Ok(AuthUser {
         id: user.id,

@@ -15,6 +15,9 @@ use comptoir_domain::types::Role;
 #[derive(Debug, Serialize, Deserialize)]
 pub struct Claims {
     pub sub: Uuid,
+    /// The session (refresh-token family) it was issued in: logging out or a revoked family
+    /// ends the access token at once.
+    pub sid: Uuid,
     pub role: Role,
     pub exp: i64,
     pub iat: i64,
@@ -47,11 +50,13 @@ impl TokenKeys {
     pub fn issue_access(
         &self,
         user_id: Uuid,
+        session_id: Uuid,
         role: Role,
     ) -> Result<String, jsonwebtoken::errors::Error> {
         let now = Utc::now();
         let claims = Claims {
             sub: user_id,
+            sid: session_id,
             role,
             iat: now.timestamp(),
             exp: (now + self.access_ttl).timestamp(),
@@ -99,7 +104,7 @@ mod tests {
     fn access_tokens_round_trip_and_reject_other_keys() {
         let id = Uuid::now_v7();
         let token = keys("a-secret-of-at-least-thirty-two-bytes!!")
-            .issue_access(id, Role::Seller)
+            .issue_access(id, Uuid::now_v7(), Role::Seller)
             .expect("signs");
         let claims = keys("a-secret-of-at-least-thirty-two-bytes!!")
             .verify_access(&token)

@@ -196,7 +196,7 @@ pub(crate) async fn open_session(
     sessions::insert(&state.pool, user.id, family_id, &token_hash, expires_at).await?;
     let access_token = state
         .tokens
-        .issue_access(user.id, user.role())
+        .issue_access(user.id, family_id, user.role())
         .map_err(ApiError::internal)?;
     Ok(Session {
         user: user.into(),

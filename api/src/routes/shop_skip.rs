@@ -1,6 +1,7 @@
 //! POST /v1/shops/{id}/skip: an admin closes a shop at once. The status change is immediate
 //! (the shop and its products leave the catalogue); the backup snapshot and the owner's email
-//! are jobs enqueued in the same transaction.
+//! are jobs enqueued in the same transaction. Skipping a shop already disabled changes nothing:
+//! one skip, one snapshot, one email, however often (or concurrently) it is asked.
 
 use actix_web::web;
 use chrono::Utc;
@@ -26,7 +27,10 @@ pub async fn skip(
 ) -> ApiResult<web::Json<Shop>> {
     let id = id.into_inner();
     let mut tx = state.pool.begin().await?;
-    let before = shops::find(&mut *tx, id).await?.ok_or(ApiError::NotFound)?;
+    let before = shops::lock(&mut tx, id).await?.ok_or(ApiError::NotFound)?;
+    if before.status == "disabled" {
+        return Ok(web::Json(before));
+    }
     let changes = ShopChanges {
         status: Some("disabled".to_owned()),
         ..ShopChanges::default()
