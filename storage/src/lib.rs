@@ -19,7 +19,7 @@ use object_store::{ObjectStore, ObjectStoreExt, PutPayload, WriteMultipart};
 use tokio::io::AsyncWriteExt;
 use tokio_util::io::ReaderStream;
 
-use comptoir_domain::config::{StorageBackend, StorageSettings};
+use comptoir_domain::config::{S3Settings, StorageBackend, StorageSettings};
 
 /// Chunk size of streamed uploads: S3's minimum part size, and small enough to keep memory flat.
 const PART_BYTES: usize = 5 * 1024 * 1024;
@@ -69,22 +69,7 @@ impl Storage {
                 std::fs::create_dir_all(&settings.root)?;
                 Arc::new(LocalFileSystem::new_with_prefix(&settings.root)?)
             }
-            StorageBackend::S3 => {
-                let s3 = &settings.s3;
-                let mut builder = AmazonS3Builder::new()
-                    .with_bucket_name(&s3.bucket)
-                    .with_region(&s3.region)
-                    .with_allow_http(s3.allow_http);
-                if !s3.endpoint.is_empty() {
-                    builder = builder.with_endpoint(&s3.endpoint);
-                }
-                if !s3.access_key_id.is_empty() {
-                    builder = builder
-                        .with_access_key_id(&s3.access_key_id)
-                        .with_secret_access_key(s3.secret_access_key.expose());
-                }
-                Arc::new(builder.build()?)
-            }
+            StorageBackend::S3 => Arc::new(s3_builder(&settings.s3).build()?),
         };
         Ok(Self { store })
     }
@@ -178,6 +163,28 @@ impl Storage {
         let deleted: Vec<Key> = self.store.delete_stream(keys).try_collect().await?;
         Ok(deleted.len() as u64)
     }
+}
+
+/// The bucket's client: `[storage.s3]` over the usual `AWS_*` environment, which supplies what
+/// the settings leave empty (credentials, a session token, a web identity or container role,
+/// `AWS_ENDPOINT`...). Requests are path-style (`{endpoint}/{bucket}/{key}`), which AWS and the
+/// S3-compatible servers all accept, unless `AWS_VIRTUAL_HOSTED_STYLE_REQUEST=true`.
+fn s3_builder(s3: &S3Settings) -> AmazonS3Builder {
+    let mut builder = AmazonS3Builder::from_env()
+        .with_bucket_name(&s3.bucket)
+        .with_allow_http(s3.allow_http);
+    if !s3.region.is_empty() {
+        builder = builder.with_region(&s3.region);
+    }
+    if !s3.endpoint.is_empty() {
+        builder = builder.with_endpoint(&s3.endpoint);
+    }
+    if !s3.access_key_id.is_empty() {
+        builder = builder
+            .with_access_key_id(&s3.access_key_id)
+            .with_secret_access_key(s3.secret_access_key.expose());
+    }
+    builder
 }
 
 /// Keys are `/`-separated relative paths built by our own code; anything that could climb out
