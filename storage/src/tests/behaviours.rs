@@ -12,6 +12,7 @@ on_both_backends!(
     an_upload_of_exactly_its_limit_is_stored,
     a_failed_upload_leaves_the_previous_object_untouched,
     a_failing_source_stores_nothing,
+    a_cancelled_upload_leaves_nothing,
     writes_replace_what_was_under_the_key,
     deletes_remove_objects_and_missing_objects_are_not_errors,
     a_prefix_deletes_its_objects_and_not_its_neighbours,
@@ -166,6 +167,41 @@ async fn a_failing_source_stores_nothing(store: &Fixture) {
         "{error}"
     );
     assert_eq!(store.everything().await, Vec::<String>::new());
+}
+
+/// The request carrying an upload is dropped half-way (a client timeout, a shutdown).
+async fn a_cancelled_upload_leaves_nothing(store: &Fixture) {
+    let (chunks, source) = futures::channel::mpsc::unbounded::<Result<Bytes, std::io::Error>>();
+    chunks
+        .unbounded_send(Ok(Bytes::from(noise(PART_BYTES + 1))))
+        .expect("send");
+    let storage = store.storage.clone();
+    let upload = tokio::spawn(async move {
+        storage
+            .put_stream("imports/4/cancelled.csv", source, u64::MAX)
+            .await
+    });
+    eventually(store, "the upload to begin", |found| !found.is_empty()).await;
+    upload.abort();
+    assert!(upload.await.expect_err("cancelled").is_cancelled());
+    drop(chunks);
+    eventually(store, "the upload to be cleaned up", <[String]>::is_empty).await;
+}
+
+/// Waits (polling, up to 10 s) until what the store holds satisfies `done`.
+async fn eventually(store: &Fixture, what: &str, done: impl Fn(&[String]) -> bool) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let found = store.everything().await;
+        if done(&found) {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "waited 10 s for {what}; the store holds {found:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
 }
 
 async fn writes_replace_what_was_under_the_key(store: &Fixture) {
