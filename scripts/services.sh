@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Makes sure the services Comptoir needs on this machine are installed and running:
-# PostgreSQL and Redis (started if stopped), an SMTP sink (aiosmtpd writing a maildir) and,
-# with --with-clamd, a ClamAV daemon loaded with the project's offline signature file.
+# PostgreSQL and Redis (started if stopped), an SMTP sink (aiosmtpd writing a maildir), moto's
+# S3 server (for the storage tests' S3 backend) and, with --with-clamd, a ClamAV daemon loaded
+# with the project's offline signature file.
 # Also the report tools: the PDF font (fonts-dejavu-core), pdftotext (poppler-utils, tests) and
 # Python XlsxWriter (the report benchmark's peer).
 # Idempotent: run it as often as you like. Sourced variables: see the exports at the end.
@@ -11,6 +12,8 @@ set -euo pipefail
 STATE="${COMPTOIR_STATE_DIR:-/var/tmp/comptoir}"
 MAILDIR="$STATE/mail"
 SMTP_PORT="${COMPTOIR_SMTP_PORT:-1025}"
+MOTO_PORT="${COMPTOIR_MOTO_PORT:-5055}"
+MOTO_VERSION=5.2.5
 WITH_CLAMD=0
 for arg in "$@"; do
   case "$arg" in
@@ -76,6 +79,24 @@ if ! port_open "$SMTP_PORT"; then
   wait_for "SMTP sink" 15 port_open "$SMTP_PORT"
 fi
 
+# moto: an in-memory S3 (any credentials accepted) that the storage tests run their S3 backend
+# against, from a virtualenv of the state directory (a pinned version, installed once).
+if ! port_open "$MOTO_PORT"; then
+  MOTO_VENV="$STATE/moto"
+  if [ ! -f "$MOTO_VENV/installed-$MOTO_VERSION" ]; then
+    apt_install python3-venv
+    log "installing moto $MOTO_VERSION in $MOTO_VENV"
+    rm -rf "$MOTO_VENV"
+    /usr/bin/python3 -m venv "$MOTO_VENV"
+    "$MOTO_VENV/bin/pip" install -q --disable-pip-version-check "moto[server]==$MOTO_VERSION"
+    touch "$MOTO_VENV/installed-$MOTO_VERSION"
+  fi
+  log "starting moto (S3) on 127.0.0.1:$MOTO_PORT"
+  nohup "$MOTO_VENV/bin/moto_server" -H 127.0.0.1 -p "$MOTO_PORT" >"$STATE/log/moto.log" 2>&1 &
+  command -v curl >/dev/null || apt_install curl
+  wait_for moto 30 curl -sf -o /dev/null "http://127.0.0.1:$MOTO_PORT/"
+fi
+
 # ClamAV: offline, with a custom signature file (the EICAR test signature) instead of the
 # official database, which this network cannot download.
 if [ "$WITH_CLAMD" = 1 ] && ! port_open 3310; then
@@ -100,4 +121,4 @@ CONF
   wait_for clamd 60 port_open 3310
 fi
 
-log "ready: postgres 127.0.0.1:5432, redis 127.0.0.1:6379, smtp 127.0.0.1:$SMTP_PORT (mail in $MAILDIR/new)"
+log "ready: postgres 127.0.0.1:5432, redis 127.0.0.1:6379, smtp 127.0.0.1:$SMTP_PORT (mail in $MAILDIR/new), s3 (moto) http://127.0.0.1:$MOTO_PORT"

@@ -4,7 +4,7 @@
 //! One [`Storage`] wraps `object_store`, so the same code writes to a local directory (the
 //! default, and what tests use) or to an S3-compatible bucket in production. Writes are streamed
 //! as multipart uploads and become visible only when complete: a reader never sees half a file,
-//! and a crashed writer leaves nothing behind under the final key.
+//! and a failed or cancelled writer leaves nothing behind (the `upload` module).
 
 use std::path::Path;
 use std::sync::Arc;
@@ -15,11 +15,14 @@ use futures::{Stream, StreamExt, TryStreamExt};
 use object_store::aws::AmazonS3Builder;
 use object_store::local::LocalFileSystem;
 use object_store::path::Path as Key;
-use object_store::{ObjectStore, ObjectStoreExt, PutPayload, WriteMultipart};
+use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
 use tokio::io::AsyncWriteExt;
 use tokio_util::io::ReaderStream;
 
-use comptoir_domain::config::{StorageBackend, StorageSettings};
+use comptoir_domain::config::{S3Settings, StorageBackend, StorageSettings};
+
+mod upload;
+use upload::Upload;
 
 /// Chunk size of streamed uploads: S3's minimum part size, and small enough to keep memory flat.
 const PART_BYTES: usize = 5 * 1024 * 1024;
@@ -69,22 +72,7 @@ impl Storage {
                 std::fs::create_dir_all(&settings.root)?;
                 Arc::new(LocalFileSystem::new_with_prefix(&settings.root)?)
             }
-            StorageBackend::S3 => {
-                let s3 = &settings.s3;
-                let mut builder = AmazonS3Builder::new()
-                    .with_bucket_name(&s3.bucket)
-                    .with_region(&s3.region)
-                    .with_allow_http(s3.allow_http);
-                if !s3.endpoint.is_empty() {
-                    builder = builder.with_endpoint(&s3.endpoint);
-                }
-                if !s3.access_key_id.is_empty() {
-                    builder = builder
-                        .with_access_key_id(&s3.access_key_id)
-                        .with_secret_access_key(s3.secret_access_key.expose());
-                }
-                Arc::new(builder.build()?)
-            }
+            StorageBackend::S3 => Arc::new(s3_builder(&settings.s3).build()?),
         };
         Ok(Self { store })
     }
@@ -104,17 +92,14 @@ impl Storage {
         S: Stream<Item = Result<Bytes, E>> + Unpin,
         E: std::fmt::Display,
     {
-        let upload = self.store.put_multipart(&parse_key(key)?).await?;
-        let mut writer = WriteMultipart::new_with_chunk_size(upload, PART_BYTES);
-        match copy_limited(source, &mut writer, limit).await {
+        let mut upload = Upload::new(self.store.put_multipart(&parse_key(key)?).await?, key);
+        match upload.copy_limited(source, limit).await {
             Ok(size) => {
-                writer.finish().await?;
+                upload.finish().await?;
                 Ok(size)
             }
             Err(error) => {
-                if let Err(abort) = writer.abort().await {
-                    tracing::warn!(key, error = %abort, "aborting a failed upload failed");
-                }
+                upload.abort().await;
                 Err(error)
             }
         }
@@ -180,6 +165,28 @@ impl Storage {
     }
 }
 
+/// The bucket's client: `[storage.s3]` over the usual `AWS_*` environment, which supplies what
+/// the settings leave empty (credentials, a session token, a web identity or container role,
+/// `AWS_ENDPOINT`...). Requests are path-style (`{endpoint}/{bucket}/{key}`), which AWS and the
+/// S3-compatible servers all accept, unless `AWS_VIRTUAL_HOSTED_STYLE_REQUEST=true`.
+fn s3_builder(s3: &S3Settings) -> AmazonS3Builder {
+    let mut builder = AmazonS3Builder::from_env()
+        .with_bucket_name(&s3.bucket)
+        .with_allow_http(s3.allow_http);
+    if !s3.region.is_empty() {
+        builder = builder.with_region(&s3.region);
+    }
+    if !s3.endpoint.is_empty() {
+        builder = builder.with_endpoint(&s3.endpoint);
+    }
+    if !s3.access_key_id.is_empty() {
+        builder = builder
+            .with_access_key_id(&s3.access_key_id)
+            .with_secret_access_key(s3.secret_access_key.expose());
+    }
+    builder
+}
+
 /// Keys are `/`-separated relative paths built by our own code; anything that could climb out
 /// of the store (`..`, empty segments, absolute paths) is refused rather than normalised.
 fn parse_key(key: &str) -> StorageResult<Key> {
@@ -200,28 +207,6 @@ fn not_found_or(key: &str, error: object_store::Error) -> StorageError {
         object_store::Error::NotFound { .. } => StorageError::NotFound(key.to_owned()),
         other => other.into(),
     }
-}
-
-async fn copy_limited<S, E>(
-    mut source: S,
-    writer: &mut WriteMultipart,
-    limit: u64,
-) -> StorageResult<u64>
-where
-    S: Stream<Item = Result<Bytes, E>> + Unpin,
-    E: std::fmt::Display,
-{
-    let mut size = 0_u64;
-    while let Some(chunk) = source.next().await {
-        let chunk = chunk.map_err(|error| StorageError::Source(error.to_string()))?;
-        size += chunk.len() as u64;
-        if size > limit {
-            return Err(StorageError::TooLarge { limit });
-        }
-        writer.wait_for_capacity(PARTS_IN_FLIGHT).await?;
-        writer.put(chunk);
-    }
-    Ok(size)
 }
 
 #[cfg(test)]

@@ -23,8 +23,9 @@ pub enum StorageBackend {
     S3,
 }
 
-/// An S3-compatible bucket (AWS, MinIO, Garage, Ceph...). Credentials may also come from the
-/// usual AWS environment when `access_key_id` is empty.
+/// An S3-compatible bucket (AWS, MinIO, Garage, Ceph...), addressed path-style. What is left
+/// empty (credentials when `access_key_id` is, the region, the endpoint) may come from the usual
+/// `AWS_*` environment.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct S3Settings {
