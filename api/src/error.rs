@@ -36,7 +36,11 @@ pub enum ApiError {
     #[error("the account is locked")]
     Locked { retry_after_secs: u64 },
     #[error("too many requests")]
-    RateLimited { retry_after_secs: u64 },
+    /// `limit`: the budget per window, when one applies (for the RateLimit-* headers).
+    RateLimited {
+        retry_after_secs: u64,
+        limit: Option<u32>,
+    },
     #[error("the request body is too large")]
     PayloadTooLarge,
     #[error("unsupported media type")]
@@ -141,9 +145,9 @@ impl ApiError {
             ApiError::Locked { retry_after_secs } => Some(format!(
                 "too many failed logins; try again in {retry_after_secs} seconds"
             )),
-            ApiError::RateLimited { retry_after_secs } => {
-                Some(format!("retry in {retry_after_secs} seconds"))
-            }
+            ApiError::RateLimited {
+                retry_after_secs, ..
+            } => Some(format!("retry in {retry_after_secs} seconds")),
             ApiError::RequestTimeout => {
                 Some("the request body stopped arriving; send it again".to_owned())
             }
@@ -157,9 +161,10 @@ impl ApiError {
 
     fn retry_after(&self) -> Option<u64> {
         match self {
-            ApiError::Locked { retry_after_secs } | ApiError::RateLimited { retry_after_secs } => {
-                Some(*retry_after_secs)
-            }
+            ApiError::Locked { retry_after_secs }
+            | ApiError::RateLimited {
+                retry_after_secs, ..
+            } => Some(*retry_after_secs),
             ApiError::Unavailable(_) => Some(5),
             _ => None,
         }
@@ -212,6 +217,16 @@ impl ResponseError for ApiError {
         ));
         if let Some(secs) = self.retry_after() {
             response.insert_header((header::RETRY_AFTER, secs.to_string()));
+        }
+        if let ApiError::RateLimited {
+            retry_after_secs,
+            limit: Some(limit),
+        } = self
+        {
+            // draft-ietf-httpapi-ratelimit-headers
+            response.insert_header(("RateLimit-Limit", limit.to_string()));
+            response.insert_header(("RateLimit-Remaining", "0"));
+            response.insert_header(("RateLimit-Reset", retry_after_secs.to_string()));
         }
         if status == StatusCode::REQUEST_TIMEOUT {
             // The client is stalled or hostile: do not keep its connection.

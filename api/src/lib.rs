@@ -6,6 +6,7 @@ pub mod error;
 mod extract;
 pub mod idempotency;
 mod json_bodies;
+pub mod limits;
 pub mod multipart;
 mod observe;
 pub mod routes;

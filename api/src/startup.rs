@@ -17,8 +17,8 @@ use comptoir_domain::db;
 use comptoir_jobs::{Producer, RedisTransport, Relay};
 
 use crate::auth::password;
-use crate::auth::rate_limit::RateLimiter;
 use crate::auth::tokens::TokenKeys;
+use crate::limits::{self, Limits};
 use crate::state::AppState;
 use crate::views::ViewCounter;
 use crate::webhook_intake::WebhookIntake;
@@ -75,8 +75,8 @@ impl Application {
             tokens: TokenKeys::new(&settings.auth),
             producer,
             webhook_intake,
+            limits: Limits::new(redis.clone(), &settings.rate_limits),
             redis,
-            auth_limiter: RateLimiter::per_minute(settings.auth.rate_limit_per_minute),
             dummy_password_hash: password::dummy_hash().await?,
             views,
             storage: comptoir_storage::Storage::from_settings(&settings.storage)
@@ -95,6 +95,7 @@ impl Application {
                 .wrap(from_fn(json_bodies::checked))
                 .wrap(from_fn(body_timeout::idle_timeout))
                 .wrap(from_fn(routes::methods::head_as_get))
+                .wrap(from_fn(limits::per_ip))
                 .wrap(Compress::default())
                 .wrap(from_fn(observe::observe))
                 .configure(routes::configure)

@@ -7,8 +7,8 @@ use comptoir_domain::config::Settings;
 use comptoir_jobs::{Producer, RedisTransport};
 use comptoir_storage::Storage;
 
-use crate::auth::rate_limit::RateLimiter;
 use crate::auth::tokens::TokenKeys;
+use crate::limits::Limits;
 use crate::views::ViewCounter;
 use crate::webhook_intake::WebhookIntake;
 
@@ -20,7 +20,7 @@ pub struct AppState {
     /// Stores verified provider events, many deliveries per commit.
     pub webhook_intake: WebhookIntake,
     pub redis: RedisTransport,
-    pub auth_limiter: RateLimiter,
+    pub limits: Limits,
     /// Verified against when a login names no account, so both cases take the same time.
     pub dummy_password_hash: String,
     /// Product views, written to Postgres in batches.

@@ -1,10 +1,9 @@
-//! Throttling of the auth routes: account lockout (also under parallel guesses) and the per-IP
-//! rate limit.
+//! Account lockout, also under parallel guesses. The rate limits are in `rate_limits.rs`.
 
 use serde_json::json;
 
 use comptoir_testkit::app::unique_email;
-use comptoir_testkit::{assert_problem as problem, spawn_app, spawn_app_with};
+use comptoir_testkit::{assert_problem as problem, spawn_app};
 
 const PASSWORD: &str = "correct horse battery";
 
@@ -45,34 +44,6 @@ async fn five_wrong_passwords_lock_the_account() {
         )
         .await;
     problem(ghost, 401, "invalid_credentials").await;
-}
-
-#[tokio::test]
-async fn auth_routes_are_rate_limited_per_ip() {
-    let app = spawn_app_with(&[("auth.rate_limit_per_minute", json!(3))]).await;
-    let attempt = json!({"email": unique_email("rl"), "password": "whatever pass"});
-    for _ in 0..3 {
-        assert_eq!(
-            app.post("/v1/auth/login", None, attempt.clone())
-                .await
-                .status(),
-            401
-        );
-    }
-    let limited = app.post("/v1/auth/login", None, attempt).await;
-    assert!(
-        limited.headers().contains_key("x-request-id"),
-        "refusals are traced too"
-    );
-    let retry_after: u64 = limited.headers()["retry-after"]
-        .to_str()
-        .expect("ascii")
-        .parse()
-        .expect("seconds");
-    assert!((1..=60).contains(&retry_after));
-    problem(limited, 429, "rate_limited").await;
-    // Other routes are not limited.
-    assert_eq!(app.get("/health/live", None).await.status(), 200);
 }
 
 #[tokio::test]

@@ -11,12 +11,14 @@ use serde::Deserialize;
 
 mod files;
 mod jobs;
+mod limits;
 mod log;
 mod media;
 mod payments;
 mod sms;
 pub use files::{ImportSettings, S3Settings, StorageBackend, StorageSettings, ZipLimits};
 pub use jobs::{JobSettings, QueueSettings, WorkerSettings};
+pub use limits::RateLimitSettings;
 pub use log::{LogFormat, LogSettings};
 pub use media::{ClamdSettings, ImageSettings};
 pub use payments::{
@@ -64,6 +66,7 @@ pub struct Settings {
     pub sms: SmsSettings,
     pub otp: OtpSettings,
     pub log: LogSettings,
+    pub rate_limits: RateLimitSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -119,7 +122,6 @@ pub struct AuthSettings {
     pub refresh_ttl_secs: u64,
     pub max_failed_logins: u32,
     pub lockout_secs: u64,
-    pub rate_limit_per_minute: u32,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -260,9 +262,10 @@ impl Settings {
                 "must be longer than auth.access_ttl_secs (> 0)",
             );
         }
-        if self.auth.max_failed_logins == 0 || self.auth.rate_limit_per_minute == 0 {
-            return invalid("auth.max_failed_logins", "limits must be at least 1");
+        if self.auth.max_failed_logins == 0 {
+            return invalid("auth.max_failed_logins", "must be at least 1");
         }
+        limits::validate(&self.rate_limits)?;
         jobs::validate(&self.jobs, &self.worker)?;
         media::validate(&self.images, &self.clamd)?;
         if !self.smtp.from.contains('@') {

@@ -107,6 +107,11 @@ impl RedisTransport {
         Ok(connection)
     }
 
+    /// `name` in this deployment's namespace, for other users of this Redis (rate limits).
+    pub fn namespaced(&self, name: &str) -> String {
+        format!("{}:{name}", self.namespace)
+    }
+
     /// The Redis list of `queue` in this deployment's namespace.
     pub fn queue_key(&self, queue: &str) -> String {
         format!("{}:queue:{queue}", self.namespace)

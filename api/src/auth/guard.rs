@@ -78,6 +78,7 @@ async fn authenticate(req: HttpRequest) -> Result<AuthUser, ApiError> {
     if sessions::ended(&state.pool, claims.sid).await? {
         return Err(unauthorized("this session has ended: log in again"));
     }
+    state.limits.user_request(user.id).await?;
     Ok(AuthUser {
         id: user.id,
         role: user.role(),

@@ -2,7 +2,6 @@
 
 mod guard;
 pub mod password;
-pub mod rate_limit;
 pub mod tokens;
 
 pub use guard::{Admin, AuthUser, Client, MaybeUser, Merchant, banned};

@@ -96,7 +96,6 @@ mod tests {
             refresh_ttl_secs: 3600,
             max_failed_logins: 5,
             lockout_secs: 900,
-            rate_limit_per_minute: 10,
         })
     }
 

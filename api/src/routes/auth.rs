@@ -1,11 +1,5 @@
 //! /v1/auth: register, login, refresh (rotating), logout, me.
 
-use std::net::{IpAddr, Ipv4Addr};
-
-use actix_web::ResponseError;
-use actix_web::body::{EitherBody, MessageBody};
-use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::middleware::Next;
 use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -22,24 +16,6 @@ use crate::auth::tokens::{hash_refresh_token, new_refresh_token};
 use crate::auth::{AuthUser, banned, password};
 use crate::error::{ApiError, ApiResult, FieldErrors};
 use crate::state::AppState;
-
-/// Per-IP limit on every /v1/auth route. The refusal is a response, not an `Err`, so the outer
-/// observe layer still tags and counts it.
-pub async fn rate_limit(
-    req: ServiceRequest,
-    next: Next<impl MessageBody>,
-) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
-    let ip = req
-        .peer_addr()
-        .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |addr| addr.ip());
-    if let Some(state) = req.app_data::<web::Data<AppState>>()
-        && let Err(retry_after_secs) = state.auth_limiter.check(ip)
-    {
-        let refusal = ApiError::RateLimited { retry_after_secs }.error_response();
-        return Ok(req.into_response(refusal).map_into_right_body());
-    }
-    Ok(next.call(req).await?.map_into_left_body())
-}
 
 /// A user as the API shows it (never the password hash).
 #[derive(Serialize, ToSchema)]
@@ -218,6 +194,10 @@ pub async fn register(
     body: web::Json<RegisterRequest>,
 ) -> ApiResult<HttpResponse> {
     let valid = body.into_inner().validate()?;
+    let account = valid.email.as_ref().map(Email::as_str);
+    if let Some(account) = account.or(valid.phone.as_ref().map(Phone::as_str)) {
+        state.limits.credential_attempt(account).await?;
+    }
     let password_hash = password::hash(valid.password.expose().to_owned()).await?;
     let mut tx = state.pool.begin().await?;
     let user = users::insert(
@@ -304,6 +284,9 @@ pub async fn login(
     body: web::Json<LoginRequest>,
 ) -> ApiResult<HttpResponse> {
     let body = body.into_inner();
+    if let Some(account) = body.email.as_deref().or(body.phone.as_deref()) {
+        state.limits.credential_attempt(account).await?;
+    }
     let Some(user) = find_login(&state, &body).await? else {
         password::verify(body.password, state.dummy_password_hash.clone()).await?;
         return Err(invalid_credentials());

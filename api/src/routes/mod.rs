@@ -27,7 +27,7 @@ pub mod users;
 pub mod webhooks;
 
 use actix_web::http::header;
-use actix_web::middleware::{DefaultHeaders, from_fn};
+use actix_web::middleware::DefaultHeaders;
 use actix_web::{HttpResponse, Resource, web};
 use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
@@ -43,7 +43,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(resource("/docs").route(web::get().to(docs::redirect_to_ui)))
         .service(
             web::scope("/v1/auth")
-                .wrap(from_fn(auth::rate_limit))
                 // Tokens and codes: never kept by a browser or a proxy cache.
                 .wrap(DefaultHeaders::new().add((header::CACHE_CONTROL, "no-store")))
                 .service(resource("/register").route(web::post().to(auth::register)))

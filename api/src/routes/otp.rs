@@ -21,6 +21,7 @@ use comptoir_jobs::sms::SendSms;
 use crate::auth::tokens::{hash_refresh_token, new_refresh_token};
 use crate::auth::{banned, password};
 use crate::error::{ApiError, ApiResult};
+use crate::limits;
 use crate::routes::auth::{UserView, open_session};
 use crate::state::AppState;
 
@@ -93,7 +94,8 @@ pub async fn send(
     body: web::Json<OtpSendRequest>,
 ) -> ApiResult<HttpResponse> {
     let (phone, purpose) = parse(&state, &body.phone, &body.purpose)?;
-    let ip = request.peer_addr().map(|addr| addr.ip());
+    state.limits.credential_attempt(phone.as_str()).await?;
+    let ip = limits::client_of(&request);
     let mut tx = state.pool.begin().await?;
     if let Err(limit) =
         otp::admit_send(&mut tx, &state.settings.otp, phone.as_str(), purpose, ip).await?
@@ -102,7 +104,10 @@ pub async fn send(
         | SendLimit::PhoneHourlyCap { retry_after_secs }
         | SendLimit::IpHourlyCap { retry_after_secs }) = limit;
         tx.commit().await?;
-        return Err(ApiError::RateLimited { retry_after_secs });
+        return Err(ApiError::RateLimited {
+            retry_after_secs,
+            limit: None,
+        });
     }
     let user = users::find_by_phone(&mut *tx, &phone).await?;
     if should_send(user.as_ref(), purpose)
@@ -152,6 +157,7 @@ pub async fn verify(
     body: web::Json<OtpVerifyRequest>,
 ) -> ApiResult<HttpResponse> {
     let (phone, purpose) = parse(&state, &body.phone, &body.purpose)?;
+    state.limits.credential_attempt(phone.as_str()).await?;
     let settings = &state.settings.otp;
     let max = i32::try_from(settings.max_attempts).unwrap_or(i32::MAX);
     let mut tx = state.pool.begin().await?;
