@@ -8,6 +8,15 @@ pub fn env_number(name: &str, default: usize) -> usize {
         .unwrap_or(default)
 }
 
+/// The number `sql` (a `SELECT count(*) …`) counts, for polling a bench's progress.
+pub async fn count(pool: &sqlx::PgPool, sql: &'static str) -> usize {
+    let n: i64 = sqlx::query_scalar(sql)
+        .fetch_one(pool)
+        .await
+        .expect("a count");
+    usize::try_from(n).unwrap_or(0)
+}
+
 /// The `p` quantile (0..=1) of sorted samples.
 pub fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[((sorted.len() - 1) as f64 * p).round() as usize]

@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use comptoir_domain::types::Role;
-use comptoir_testkit::bench::env_number;
+use comptoir_testkit::bench::{self, env_number};
 use comptoir_testkit::market::TestProduct;
 use comptoir_testkit::signing::stripe_signature;
 use comptoir_testkit::{TestApp, test_settings, wait_until, worker_env};
@@ -68,15 +68,8 @@ async fn pending_payments(app: &TestApp, count: usize) -> Vec<(Uuid, i64)> {
     .expect("payments")
 }
 
-async fn reconciled(app: &TestApp) -> usize {
-    let n: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM jobs WHERE kind = 'payments.reconcile_event.v1' AND status = 'succeeded'",
-    )
-    .fetch_one(&app.pool)
-    .await
-    .expect("count");
-    n as usize
-}
+const RECONCILED: &str =
+    "SELECT count(*) FROM jobs WHERE kind = 'payments.reconcile_event.v1' AND status = 'succeeded'";
 
 #[tokio::main]
 async fn main() {
@@ -125,7 +118,7 @@ async fn main() {
     wait_until(
         "every event reconciled",
         Duration::from_secs(900),
-        || async { (reconciled(&app).await == count).then_some(()) },
+        || async { (bench::count(&app.pool, RECONCILED).await == count).then_some(()) },
     )
     .await;
     let rate = count as f64 / started.elapsed().as_secs_f64();

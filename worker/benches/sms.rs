@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 use comptoir_domain::config::Settings;
 use comptoir_domain::types::Role;
 use comptoir_sandbox::{Sandbox, Settings as SandboxSettings};
-use comptoir_testkit::bench::{env_number, percentile};
+use comptoir_testkit::bench::{self, env_number, percentile};
 use comptoir_testkit::{TestApp, test_settings, wait_until, worker_env};
 
 const USERNAME: &str = "bench";
@@ -75,16 +75,8 @@ async fn code_latency(app: &TestApp, sandbox: &str, phone: &str) -> f64 {
     (arrived - asked).num_microseconds().unwrap_or(0) as f64 / 1000.0
 }
 
-async fn sent(app: &TestApp) -> usize {
-    let n: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM sms_messages WHERE purpose = 'notification' \
-           AND status IN ('sent', 'delivered')",
-    )
-    .fetch_one(&app.pool)
-    .await
-    .expect("count");
-    n as usize
-}
+const SENT: &str = "SELECT count(*) FROM sms_messages WHERE purpose = 'notification' \
+    AND status IN ('sent', 'delivered')";
 
 #[tokio::main]
 async fn main() {
@@ -140,7 +132,7 @@ async fn main() {
     let mut process = worker(&worker_settings);
     let total = count + samples;
     wait_until("every text sent", Duration::from_secs(900), || async {
-        (sent(&app).await >= total).then_some(())
+        (bench::count(&app.pool, SENT).await >= total).then_some(())
     })
     .await;
     let rate = total as f64 / started.elapsed().as_secs_f64();

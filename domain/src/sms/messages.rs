@@ -124,17 +124,28 @@ pub async fn routing(db: impl PgExecutor<'_>, id: Uuid) -> StoreResult<Option<(S
     )
 }
 
-/// The provider may have sent it: it is never sent again.
-pub async fn mark_unknown(db: impl PgExecutor<'_>, id: Uuid, error: &str) -> StoreResult<()> {
+/// Ends a message being sent in a final `status` (`unknown` or `failed`) with `error`.
+async fn settle_sending(
+    db: impl PgExecutor<'_>,
+    id: Uuid,
+    status: &str,
+    error: &str,
+) -> StoreResult<()> {
     sqlx::query(
-        "UPDATE sms_messages SET status = 'unknown', error = $2, updated_at = now() \
+        "UPDATE sms_messages SET status = $2, error = $3, updated_at = now() \
          WHERE id = $1 AND status = 'sending'",
     )
     .bind(id)
+    .bind(status)
     .bind(error)
     .execute(db)
     .await?;
     Ok(())
+}
+
+/// The provider may have sent it: it is never sent again.
+pub async fn mark_unknown(db: impl PgExecutor<'_>, id: Uuid, error: &str) -> StoreResult<()> {
+    settle_sending(db, id, "unknown", error).await
 }
 
 /// The provider took it.
@@ -160,15 +171,7 @@ pub async fn mark_sent(
 
 /// The provider refused it for good (an invalid number, a blocked recipient).
 pub async fn mark_failed(db: impl PgExecutor<'_>, id: Uuid, error: &str) -> StoreResult<()> {
-    sqlx::query(
-        "UPDATE sms_messages SET status = 'failed', error = $2, updated_at = now() \
-         WHERE id = $1 AND status = 'sending'",
-    )
-    .bind(id)
-    .bind(error)
-    .execute(db)
-    .await?;
-    Ok(())
+    settle_sending(db, id, "failed", error).await
 }
 
 /// The provider did not take it and said so (429, 5xx): queued again for the job's retry.
