@@ -177,3 +177,46 @@ async fn a_worker_killed_during_the_provider_call_leaves_the_text_unknown_never_
         .expect("a page");
     assert_eq!(listed["items"][0]["to"], phone.as_str());
 }
+
+#[tokio::test]
+async fn a_number_the_provider_refuses_fails_for_good_and_is_not_retried() {
+    let rig = Rig::start(&[]).await;
+    // Legacy accounts whose numbers are too short for E.164: Africa's Talking answers
+    // InvalidPhoneNumber inside its 2xx, Twilio 21211.
+    sqlx::query(
+        "INSERT INTO users (id, phone, password_hash, name, phone_verified_at) \
+         VALUES (gen_random_uuid(), '+228123', 'x', 'Short AT', now()), \
+                (gen_random_uuid(), '+33123', 'x', 'Short Twilio', now())",
+    )
+    .execute(&rig.app.pool)
+    .await
+    .expect("users");
+    let admin = rig.admin().await;
+    let posted = rig
+        .app
+        .post(
+            "/v1/notifications",
+            Some(&admin),
+            json!({"role": "client", "channel": "sms", "body": "Bonjour"}),
+        )
+        .await;
+    assert_eq!(posted.status(), 202);
+    for (phone, words) in [("+228123", "InvalidPhoneNumber"), ("+33123", "21211")] {
+        let rows = rig.wait_sms_status(phone, "failed").await;
+        assert_eq!(rows.len(), 1);
+        let error: String =
+            sqlx::query_scalar("SELECT error FROM sms_messages WHERE to_phone = $1")
+                .bind(phone)
+                .fetch_one(&rig.app.pool)
+                .await
+                .expect("error");
+        assert!(error.contains(words), "{phone}: {error}");
+    }
+    let attempts: Vec<i32> = sqlx::query_scalar(
+        "SELECT attempts FROM jobs WHERE kind = 'sms.send.v1' ORDER BY attempts",
+    )
+    .fetch_all(&rig.app.pool)
+    .await
+    .expect("jobs");
+    assert_eq!(attempts, [1, 1], "a refusal is final: no retry");
+}
