@@ -121,6 +121,9 @@ pub struct AuthSettings {
     pub access_ttl_secs: u64,
     pub refresh_ttl_secs: u64,
     pub max_failed_logins: u32,
+    /// The first lockout of an (account, client IP) pair; each next one doubles, up to
+    /// `lockout_secs`.
+    pub first_lockout_secs: u64,
     pub lockout_secs: u64,
 }
 

@@ -12,6 +12,7 @@ pub mod deliveries;
 pub mod idempotency;
 pub mod imports;
 pub mod ledger;
+pub mod login_throttle;
 pub mod money;
 pub mod notifications;
 pub mod orders;

@@ -20,8 +20,6 @@ pub struct User {
     pub role: RoleColumn,
     pub want_shop: bool,
     pub banned_at: Option<DateTime<Utc>>,
-    pub failed_logins: i32,
-    pub locked_until: Option<DateTime<Utc>>,
     /// Set when a registration code sent to `phone` came back.
     pub phone_verified_at: Option<DateTime<Utc>>,
     /// `fr` or `en`; `None` uses `sms.default_locale`.
@@ -64,7 +62,7 @@ pub struct NewUser<'a> {
 
 macro_rules! user_columns {
     () => {
-        "id, email, phone, password_hash, name, role, want_shop, banned_at, failed_logins, locked_until, \
+        "id, email, phone, password_hash, name, role, want_shop, banned_at, \
          phone_verified_at, locale, created_at, updated_at"
     };
 }
@@ -153,78 +151,6 @@ pub async fn missing_ids(db: impl PgExecutor<'_>, ids: &[Uuid]) -> StoreResult<V
     .await?)
 }
 
-/// Whether a login attempt may check the password.
-#[derive(Debug, PartialEq, Eq)]
-pub enum LoginGate {
-    /// The attempt is counted; `attempt` is its number in the current window (1-based).
-    Open {
-        attempt: i32,
-    },
-    Locked {
-        until: DateTime<Utc>,
-    },
-}
-
-/// Counts a login attempt *before* the password is checked, atomically, so parallel guesses
-/// cannot exceed `max_attempts` per window: the attempt past the budget locks the account for
-/// `lockout_secs` and is refused.
-pub async fn open_login_attempt(
-    pool: &PgPool,
-    id: Uuid,
-    max_attempts: u32,
-    lockout_secs: u64,
-) -> StoreResult<LoginGate> {
-    let counted: Option<(i32, Option<DateTime<Utc>>)> = sqlx::query_as(
-        "UPDATE users SET \
-           locked_until = CASE WHEN failed_logins + 1 > $2 THEN now() + make_interval(secs => $3) END, \
-           failed_logins = CASE WHEN failed_logins + 1 > $2 THEN 0 ELSE failed_logins + 1 END \
-         WHERE id = $1 AND (locked_until IS NULL OR locked_until <= now()) \
-         RETURNING failed_logins, locked_until",
-    )
-    .bind(id)
-    .bind(i32::try_from(max_attempts).unwrap_or(i32::MAX))
-    .bind(lockout_secs as f64)
-    .fetch_optional(pool)
-    .await?;
-    match counted {
-        Some((_, Some(until))) => Ok(LoginGate::Locked { until }),
-        Some((attempt, None)) => Ok(LoginGate::Open { attempt }),
-        None => {
-            let until: Option<DateTime<Utc>> =
-                sqlx::query_scalar("SELECT locked_until FROM users WHERE id = $1")
-                    .bind(id)
-                    .fetch_one(pool)
-                    .await?;
-            Ok(LoginGate::Locked {
-                until: until.unwrap_or_else(Utc::now),
-            })
-        }
-    }
-}
-
-/// Locks the account for `lockout_secs` (the last allowed attempt failed) and restarts the count.
-pub async fn lock_login(pool: &PgPool, id: Uuid, lockout_secs: u64) -> StoreResult<()> {
-    sqlx::query(
-        "UPDATE users SET locked_until = now() + make_interval(secs => $2), failed_logins = 0 WHERE id = $1",
-    )
-    .bind(id)
-    .bind(lockout_secs as f64)
-    .execute(pool)
-    .await?;
-    Ok(())
-}
-
-/// A successful login restarts the count (a lock set meanwhile by a parallel attempt stays).
-pub async fn reset_login_attempts(pool: &PgPool, id: Uuid) -> StoreResult<()> {
-    sqlx::query(
-        "UPDATE users SET failed_logins = 0 WHERE id = $1 AND (locked_until IS NULL OR locked_until <= now())",
-    )
-    .bind(id)
-    .execute(pool)
-    .await?;
-    Ok(())
-}
-
 #[derive(Debug, Default)]
 pub struct UserFilter {
     pub role: Option<Role>,
@@ -307,19 +233,16 @@ pub async fn verify_phone(db: impl PgExecutor<'_>, phone: &str) -> StoreResult<O
     .await?)
 }
 
-/// Replaces the password and clears the login lockout.
+/// Replaces the password (see `login_throttle::clear` for its lockouts).
 pub async fn set_password(
     db: impl PgExecutor<'_>,
     id: Uuid,
     password_hash: &str,
 ) -> StoreResult<()> {
-    sqlx::query(
-        "UPDATE users SET password_hash = $2, failed_logins = 0, locked_until = NULL, \
-           updated_at = now() WHERE id = $1",
-    )
-    .bind(id)
-    .bind(password_hash)
-    .execute(db)
-    .await?;
+    sqlx::query("UPDATE users SET password_hash = $2, updated_at = now() WHERE id = $1")
+        .bind(id)
+        .bind(password_hash)
+        .execute(db)
+        .await?;
     Ok(())
 }

@@ -95,6 +95,7 @@ mod tests {
             access_ttl_secs: 900,
             refresh_ttl_secs: 3600,
             max_failed_logins: 5,
+            first_lockout_secs: 60,
             lockout_secs: 900,
         })
     }

@@ -1,4 +1,4 @@
-//! /v1/auth: register, login, refresh (rotating), logout, me.
+//! /v1/auth: register, refresh (rotating), logout, me; login is in `login.rs`.
 
 use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Utc};
@@ -8,13 +8,14 @@ use uuid::Uuid;
 
 use comptoir_domain::sessions::{self, Rotation};
 use comptoir_domain::types::{Email, NewPassword, Phone, Role};
-use comptoir_domain::users::{self, LoginGate, NewUser, User};
+use comptoir_domain::users::{self, NewUser, User};
 use comptoir_domain::{StoreError, new_id};
 use comptoir_jobs::email::{EmailMessage, SendEmail};
 
 use crate::auth::tokens::{hash_refresh_token, new_refresh_token};
 use crate::auth::{AuthUser, banned, password};
 use crate::error::{ApiError, ApiResult, FieldErrors};
+use crate::routes::login::invalid_credentials;
 use crate::state::AppState;
 
 /// A user as the API shows it (never the password hash).
@@ -237,88 +238,6 @@ pub async fn register(
     state.producer.commit(tx).await?;
     tracing::info!(user_id = %user.id, "user registered");
     Ok(HttpResponse::Created().json(open_session(&state, user, new_id()).await?))
-}
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct LoginRequest {
-    pub email: Option<String>,
-    pub phone: Option<String>,
-    pub password: String,
-}
-
-fn invalid_credentials() -> ApiError {
-    ApiError::Unauthorized {
-        code: "invalid_credentials",
-        detail: "the login or the password is wrong".to_owned(),
-    }
-}
-
-async fn find_login(state: &AppState, body: &LoginRequest) -> ApiResult<Option<User>> {
-    let found = match (&body.email, &body.phone) {
-        (Some(email), None) => match Email::parse(email) {
-            Ok(email) => users::find_by_email(&state.pool, &email).await?,
-            Err(_) => None,
-        },
-        (None, Some(phone)) => match Phone::parse(phone) {
-            Ok(phone) => users::find_by_phone(&state.pool, &phone).await?,
-            Err(_) => None,
-        },
-        _ => {
-            return Err(ApiError::field(
-                "email",
-                "give exactly one of email or phone",
-            ));
-        }
-    };
-    Ok(found)
-}
-
-/// Exchanges credentials for tokens. 5 failures in a row lock the account for 15 minutes.
-#[utoipa::path(post, path = "/v1/auth/login", tag = "auth", request_body = LoginRequest, responses(
-    (status = 200, body = Session), (status = 401, body = crate::error::Problem),
-    (status = 403, description = "account_banned", body = crate::error::Problem),
-    (status = 423, description = "account_locked", body = crate::error::Problem), (status = 429, body = crate::error::Problem)))]
-pub async fn login(
-    state: web::Data<AppState>,
-    body: web::Json<LoginRequest>,
-) -> ApiResult<HttpResponse> {
-    let body = body.into_inner();
-    if let Some(account) = body.email.as_deref().or(body.phone.as_deref()) {
-        state.limits.credential_attempt(account).await?;
-    }
-    let Some(user) = find_login(&state, &body).await? else {
-        password::verify(body.password, state.dummy_password_hash.clone()).await?;
-        return Err(invalid_credentials());
-    };
-    let auth = &state.settings.auth;
-    let gate = users::open_login_attempt(
-        &state.pool,
-        user.id,
-        auth.max_failed_logins,
-        auth.lockout_secs,
-    )
-    .await?;
-    let attempt = match gate {
-        LoginGate::Open { attempt } => attempt,
-        LoginGate::Locked { until } => {
-            let left = (until - Utc::now()).num_seconds();
-            return Err(ApiError::Locked {
-                retry_after_secs: u64::try_from(left).unwrap_or(0).max(1),
-            });
-        }
-    };
-    if !password::verify(body.password, user.password_hash.clone()).await? {
-        if attempt >= i32::try_from(auth.max_failed_logins).unwrap_or(i32::MAX) {
-            users::lock_login(&state.pool, user.id, auth.lockout_secs).await?;
-        }
-        return Err(invalid_credentials());
-    }
-    if user.is_banned() {
-        return Err(banned());
-    }
-    users::reset_login_attempts(&state.pool, user.id).await?;
-    Ok(HttpResponse::Ok().json(open_session(&state, user, new_id()).await?))
 }
 
 #[derive(Deserialize, ToSchema)]

@@ -6,9 +6,9 @@ use utoipa::OpenApi;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 
 use super::{
-    action_logs, auth, canary, catalogue, categories, health, imports, jobs, media, notifications,
-    orders, otp, payments, product_images, products, promotions, refunds, reports, shop_skip,
-    shops, sms, users, webhooks,
+    action_logs, auth, canary, catalogue, categories, health, imports, jobs, login, media,
+    notifications, orders, otp, payments, product_images, products, promotions, refunds, reports,
+    shop_skip, shops, sms, users, webhooks,
 };
 
 #[derive(OpenApi)]
@@ -16,7 +16,7 @@ use super::{
     info(title = "Comptoir API", description = "Back office engine for multi-shop marketplaces."),
     paths(
         health::live, health::ready,
-        auth::register, auth::login, auth::refresh, auth::logout, auth::me,
+        auth::register, login::login, auth::refresh, auth::logout, auth::me,
         otp::send, otp::verify, otp::reset_password,
         sms::twilio_report, sms::africastalking_report, sms::list,
         users::list, users::update,

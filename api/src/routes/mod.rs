@@ -9,6 +9,7 @@ mod docs;
 pub mod health;
 pub mod imports;
 pub mod jobs;
+pub mod login;
 pub mod media;
 pub(crate) mod methods;
 pub mod notifications;
@@ -46,7 +47,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 // Tokens and codes: never kept by a browser or a proxy cache.
                 .wrap(DefaultHeaders::new().add((header::CACHE_CONTROL, "no-store")))
                 .service(resource("/register").route(web::post().to(auth::register)))
-                .service(resource("/login").route(web::post().to(auth::login)))
+                .service(resource("/login").route(web::post().to(login::login)))
                 .service(resource("/refresh").route(web::post().to(auth::refresh)))
                 .service(resource("/logout").route(web::post().to(auth::logout)))
                 .service(resource("/me").route(web::get().to(auth::me)))

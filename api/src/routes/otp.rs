@@ -8,6 +8,7 @@ use serde::Deserialize;
 use serde_json::json;
 use utoipa::ToSchema;
 
+use comptoir_domain::login_throttle;
 use comptoir_domain::new_id;
 use comptoir_domain::password_resets;
 use comptoir_domain::sessions;
@@ -259,6 +260,15 @@ pub async fn reset_password(
         ));
     };
     users::set_password(&mut *tx, user_id, &password_hash).await?;
+    // A new password lifts the lockouts on the account's email and phone.
+    if let Some(user) = users::find_by_id(&mut *tx, user_id).await? {
+        let keys: Vec<String> = [user.email, user.phone]
+            .into_iter()
+            .flatten()
+            .map(|typed| login_throttle::account_key(&typed))
+            .collect();
+        login_throttle::clear(&mut tx, &keys).await?;
+    }
     sessions::revoke_all(&mut *tx, user_id).await?;
     tx.commit().await?;
     tracing::info!(%user_id, "password reset: every session revoked");
