@@ -104,4 +104,21 @@ impl TestApp {
             .await
             .expect("product exists")
     }
+
+    /// `count` phone-only clients numbered from `first` (`+2289` and seven digits), written
+    /// directly; their phones verified or not.
+    pub async fn phone_clients(&self, first: usize, count: usize, verified: bool) {
+        sqlx::query(
+            "INSERT INTO users (id, phone, password_hash, name, phone_verified_at) \
+             SELECT gen_random_uuid(), '+2289' || lpad(n::text, 7, '0'), 'x', 'Client ' || n, \
+                    CASE WHEN $3 THEN now() END \
+             FROM generate_series($1, $1 + $2 - 1) AS n",
+        )
+        .bind(i32::try_from(first).expect("a small number"))
+        .bind(i32::try_from(count).expect("a small number"))
+        .bind(verified)
+        .execute(&self.pool)
+        .await
+        .expect("clients");
+    }
 }

@@ -33,20 +33,6 @@ fn worker(settings: &Settings) -> Child {
         .expect("worker binary")
 }
 
-/// `count` clients with verified Togolese phones, numbered from `first`.
-async fn verified_clients(app: &TestApp, first: usize, count: usize) {
-    sqlx::query(
-        "INSERT INTO users (id, phone, password_hash, name, phone_verified_at) \
-         SELECT gen_random_uuid(), '+2289' || lpad(n::text, 7, '0'), 'x', 'Client ' || n, now() \
-         FROM generate_series($1, $1 + $2 - 1) AS n",
-    )
-    .bind(first as i32)
-    .bind(count as i32)
-    .execute(&app.pool)
-    .await
-    .expect("clients");
-}
-
 /// Milliseconds from `asked` to the code's arrival at the sandbox.
 async fn code_latency(app: &TestApp, sandbox: &str, phone: &str) -> f64 {
     let asked = Utc::now();
@@ -107,7 +93,7 @@ async fn main() {
     let mut worker_settings = app.settings.clone();
     worker_settings.sms.africastalking.api_base = sandbox_url.clone();
 
-    verified_clients(&app, 1, samples).await;
+    app.phone_clients(1, samples, true).await;
     let mut process = worker(&worker_settings);
     let mut latencies = Vec::with_capacity(samples);
     for n in 1..=samples {
@@ -118,7 +104,7 @@ async fn main() {
     let _ = process.kill();
     let _ = process.wait();
 
-    verified_clients(&app, samples + 1, count).await;
+    app.phone_clients(samples + 1, count, true).await;
     let (_, admin) = app.user_with_role(Role::Maintainer).await;
     let posted = app
         .post(

@@ -18,16 +18,8 @@ async fn a_notification_to_a_thousand_phones_texts_each_once() {
     let mut rig = Rig::start(&[]).await;
     rig.add_worker();
     // A thousand clients with verified Togolese phones, and five whose phones are unverified.
-    sqlx::query(
-        "INSERT INTO users (id, phone, password_hash, name, phone_verified_at) \
-         SELECT gen_random_uuid(), '+2289' || lpad(n::text, 7, '0'), 'x', 'Client ' || n, \
-                CASE WHEN n <= $1 THEN now() END \
-         FROM generate_series(1, $1 + 5) AS n",
-    )
-    .bind(PHONES as i32)
-    .execute(&rig.app.pool)
-    .await
-    .expect("clients");
+    rig.app.phone_clients(1, PHONES, true).await;
+    rig.app.phone_clients(PHONES + 1, 5, false).await;
     let admin = rig.admin().await;
     let body = "Comptoir : -20 % sur tout le marché ce samedi.";
     let posted = rig

@@ -17,6 +17,7 @@ use actix_web::middleware::Next;
 use actix_web::{HttpMessage, HttpRequest, ResponseError, web};
 
 use comptoir_domain::config::RateLimitSettings;
+use comptoir_domain::login_throttle;
 use comptoir_jobs::RedisTransport;
 
 use crate::error::ApiError;
@@ -140,7 +141,7 @@ impl Limits {
 
     /// Counts a credential attempt for `account` (an email or a phone, as typed).
     pub async fn credential_attempt(&self, account: &str) -> Result<Verdict, ApiError> {
-        let account = account.trim().to_lowercase();
+        let account = login_throttle::account_key(account);
         self.hit(
             &format!("account:{account}"),
             self.settings.credentials_per_account_per_minute,
