@@ -4,7 +4,7 @@
 # S3 server (for the storage tests' S3 backend) and, with --with-clamd, a ClamAV daemon loaded
 # with the project's offline signature file.
 # Also the report tools: the PDF font (fonts-dejavu-core), pdftotext (poppler-utils, tests) and
-# Python XlsxWriter (the report benchmark's peer).
+# Python XlsxWriter (the report benchmark's peer), and Schemathesis for the OpenAPI tests.
 # Idempotent: run it as often as you like. Sourced variables: see the exports at the end.
 set -euo pipefail
 
@@ -14,6 +14,7 @@ MAILDIR="$STATE/mail"
 SMTP_PORT="${COMPTOIR_SMTP_PORT:-1025}"
 MOTO_PORT="${COMPTOIR_MOTO_PORT:-5055}"
 MOTO_VERSION=5.2.5
+SCHEMATHESIS_VERSION=4.32.5
 WITH_CLAMD=0
 for arg in "$@"; do
   case "$arg" in
@@ -79,20 +80,28 @@ if ! port_open "$SMTP_PORT"; then
   wait_for "SMTP sink" 15 port_open "$SMTP_PORT"
 fi
 
+# python_tool <venv name> <pinned pip requirement>: a Python tool in its own virtualenv of the
+# state directory, installed once per version.
+python_tool() {
+  local venv="$STATE/$1" requirement=$2
+  [ -f "$venv/installed-$requirement" ] && return 0
+  apt_install python3-venv
+  log "installing $requirement in $venv"
+  rm -rf "$venv"
+  /usr/bin/python3 -m venv "$venv"
+  "$venv/bin/pip" install -q --disable-pip-version-check "$requirement"
+  touch "$venv/installed-$requirement"
+}
+
+# Schemathesis: the API tests fuzz the served OpenAPI document with it (`st`).
+python_tool schemathesis "schemathesis==$SCHEMATHESIS_VERSION"
+
 # moto: an in-memory S3 (any credentials accepted) that the storage tests run their S3 backend
-# against, from a virtualenv of the state directory (a pinned version, installed once).
+# against.
 if ! port_open "$MOTO_PORT"; then
-  MOTO_VENV="$STATE/moto"
-  if [ ! -f "$MOTO_VENV/installed-$MOTO_VERSION" ]; then
-    apt_install python3-venv
-    log "installing moto $MOTO_VERSION in $MOTO_VENV"
-    rm -rf "$MOTO_VENV"
-    /usr/bin/python3 -m venv "$MOTO_VENV"
-    "$MOTO_VENV/bin/pip" install -q --disable-pip-version-check "moto[server]==$MOTO_VERSION"
-    touch "$MOTO_VENV/installed-$MOTO_VERSION"
-  fi
+  python_tool moto "moto[server]==$MOTO_VERSION"
   log "starting moto (S3) on 127.0.0.1:$MOTO_PORT"
-  nohup "$MOTO_VENV/bin/moto_server" -H 127.0.0.1 -p "$MOTO_PORT" >"$STATE/log/moto.log" 2>&1 &
+  nohup "$STATE/moto/bin/moto_server" -H 127.0.0.1 -p "$MOTO_PORT" >"$STATE/log/moto.log" 2>&1 &
   command -v curl >/dev/null || apt_install curl
   wait_for moto 30 curl -sf -o /dev/null "http://127.0.0.1:$MOTO_PORT/"
 fi

@@ -15,3 +15,11 @@ pub use app::{TestApp, assert_problem, spawn_app, spawn_app_with};
 pub use db::test_settings;
 pub use process::worker_env;
 pub use wait::wait_until;
+
+/// Machine-wide state of `scripts/services.sh` (the SMTP sink's maildir, Python tools'
+/// virtualenvs): `$COMPTOIR_STATE_DIR`, default `/var/tmp/comptoir`.
+pub fn state_dir() -> std::path::PathBuf {
+    std::env::var_os("COMPTOIR_STATE_DIR")
+        .unwrap_or_else(|| "/var/tmp/comptoir".into())
+        .into()
+}

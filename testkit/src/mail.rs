@@ -16,9 +16,7 @@ pub struct Mail {
 }
 
 fn maildir() -> PathBuf {
-    let state =
-        std::env::var("COMPTOIR_STATE_DIR").unwrap_or_else(|_| "/var/tmp/comptoir".to_owned());
-    PathBuf::from(state).join("mail/new")
+    crate::state_dir().join("mail/new")
 }
 
 fn parse(raw: &[u8]) -> Option<Mail> {

@@ -83,7 +83,7 @@ pub async fn list(
 /// A product page. Unpublished products and products of inactive shops are visible only to
 /// the shop's owner and admins; deleted products to nobody. The owner and admins also see the
 /// images still pending or rejected (with the reason).
-#[utoipa::path(get, path = "/v1/products/{id}", tag = "catalogue", params(("id" = Uuid, Path)), responses(
+#[utoipa::path(get, path = "/v1/products/{id}", tag = "catalogue", params(("id" = Uuid, Path)), security((), ("bearer" = [])), responses(
     (status = 200, body = ProductWithImages), (status = 404, body = crate::error::Problem)))]
 pub async fn get(
     state: web::Data<AppState>,

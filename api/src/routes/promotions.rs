@@ -177,7 +177,7 @@ pub struct PromotionQuery {
     pub per_page: Option<u32>,
 }
 
-#[utoipa::path(get, path = "/v1/promotions", tag = "promotions", params(PromotionQuery), responses(
+#[utoipa::path(get, path = "/v1/promotions", tag = "promotions", params(PromotionQuery), security((), ("bearer" = [])), responses(
     (status = 200, description = "a page of promotions: {items, page, per_page, total, total_is_capped}"), (status = 422, body = crate::error::Problem)))]
 pub async fn list(
     state: web::Data<AppState>,

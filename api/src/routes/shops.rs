@@ -163,7 +163,7 @@ fn visibility(caller: &MaybeUser) -> Option<Visibility> {
     }
 }
 
-#[utoipa::path(get, path = "/v1/shops", tag = "shops", params(ShopQuery), responses(
+#[utoipa::path(get, path = "/v1/shops", tag = "shops", params(ShopQuery), security((), ("bearer" = [])), responses(
     (status = 200, description = "a page of shops: {items, page, per_page, total, total_is_capped}; owner_id and item_limit only to the owner and admins"), (status = 422, body = crate::error::Problem)))]
 pub async fn list(
     state: web::Data<AppState>,
@@ -191,7 +191,7 @@ pub async fn list(
 }
 
 /// Visible when active, to its owner, and to admins; anything else is 404 (no existence leak).
-#[utoipa::path(get, path = "/v1/shops/{id}", tag = "shops", params(("id" = Uuid, Path)), responses(
+#[utoipa::path(get, path = "/v1/shops/{id}", tag = "shops", params(("id" = Uuid, Path)), security((), ("bearer" = [])), responses(
     (status = 200, body = ShopView), (status = 404, body = crate::error::Problem)))]
 pub async fn get(
     state: web::Data<AppState>,

@@ -1,5 +1,9 @@
 //! The OpenAPI 3.1 document, generated from the handlers' annotations.
 
+mod errors;
+
+use errors::ProblemResponses;
+
 use actix_web::HttpResponse;
 use utoipa::Modify;
 use utoipa::OpenApi;
@@ -35,7 +39,7 @@ use super::{
         reports::create, reports::list, reports::get, reports::download,
     ),
     components(schemas(crate::error::Problem)),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &ProblemResponses),
 )]
 pub struct ApiDoc;
 
