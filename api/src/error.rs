@@ -41,6 +41,8 @@ pub enum ApiError {
         retry_after_secs: u64,
         limit: Option<u32>,
     },
+    #[error("too many connections from this address")]
+    TooManyConnections,
     #[error("the request body is too large")]
     PayloadTooLarge,
     #[error("unsupported media type")]
@@ -106,6 +108,7 @@ impl ApiError {
             ApiError::MethodNotAllowed => "method_not_allowed",
             ApiError::Locked { .. } => "account_locked",
             ApiError::RateLimited { .. } => "rate_limited",
+            ApiError::TooManyConnections => "too_many_connections",
             ApiError::PayloadTooLarge => "payload_too_large",
             ApiError::UnsupportedMediaType => "unsupported_media_type",
             ApiError::RequestTimeout => "request_timeout",
@@ -126,6 +129,7 @@ impl ApiError {
             ApiError::Conflict { .. } => "Conflict",
             ApiError::Locked { .. } => "Account locked",
             ApiError::RateLimited { .. } => "Too many requests",
+            ApiError::TooManyConnections => "Too many connections",
             ApiError::PayloadTooLarge => "Payload too large",
             ApiError::UnsupportedMediaType => "Unsupported media type",
             ApiError::RequestTimeout => "Request timeout",
@@ -151,6 +155,9 @@ impl ApiError {
             ApiError::RequestTimeout => {
                 Some("the request body stopped arriving; send it again".to_owned())
             }
+            ApiError::TooManyConnections => {
+                Some("this address holds too many open connections; reuse or close some".to_owned())
+            }
             ApiError::Unavailable(what) => Some((*what).to_owned()),
             ApiError::Internal(_) => {
                 Some("an unexpected error occurred; it has been logged".to_owned())
@@ -166,6 +173,7 @@ impl ApiError {
                 retry_after_secs, ..
             } => Some(*retry_after_secs),
             ApiError::Unavailable(_) => Some(5),
+            ApiError::TooManyConnections => Some(1),
             _ => None,
         }
     }
@@ -184,7 +192,9 @@ impl ResponseError for ApiError {
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::Locked { .. } => StatusCode::LOCKED,
-            ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::RateLimited { .. } | ApiError::TooManyConnections => {
+                StatusCode::TOO_MANY_REQUESTS
+            }
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
@@ -228,8 +238,11 @@ impl ResponseError for ApiError {
             response.insert_header(("RateLimit-Remaining", "0"));
             response.insert_header(("RateLimit-Reset", retry_after_secs.to_string()));
         }
-        if status == StatusCode::REQUEST_TIMEOUT {
-            // The client is stalled or hostile: do not keep its connection.
+        if matches!(
+            self,
+            ApiError::RequestTimeout | ApiError::TooManyConnections
+        ) {
+            // The client is stalled, hostile or over its share: do not keep its connection.
             response.insert_header((header::CONNECTION, HeaderValue::from_static("close")));
         }
         if status == StatusCode::UNAUTHORIZED {

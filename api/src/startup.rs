@@ -18,11 +18,12 @@ use comptoir_jobs::{Producer, RedisTransport, Relay};
 
 use crate::auth::password;
 use crate::auth::tokens::TokenKeys;
+use crate::connections::ConnectionTable;
 use crate::limits::{self, Limits};
 use crate::state::AppState;
 use crate::views::ViewCounter;
 use crate::webhook_intake::WebhookIntake;
-use crate::{body_timeout, extract, json_bodies, observe, routes};
+use crate::{body_timeout, connections, extract, json_bodies, observe, routes};
 
 pub struct Application {
     api: Server,
@@ -86,6 +87,10 @@ impl Application {
 
         let port = listener.local_addr()?.port();
         let json_limit = settings.server.json_limit_bytes;
+        let connections = ConnectionTable::new(
+            settings.server.max_connections_per_ip,
+            settings.rate_limits.trusted_proxies.clone(),
+        );
         let mut api = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())
@@ -96,10 +101,12 @@ impl Application {
                 .wrap(from_fn(body_timeout::idle_timeout))
                 .wrap(from_fn(routes::methods::head_as_get))
                 .wrap(from_fn(limits::per_ip))
+                .wrap(from_fn(connections::enforce))
                 .wrap(Compress::default())
                 .wrap(from_fn(observe::observe))
                 .configure(routes::configure)
         })
+        .on_connect(connections.on_connect())
         .keep_alive(Duration::from_secs(settings.server.keep_alive_secs))
         .max_connections(settings.server.max_connections_per_worker)
         .listen(listener)?;

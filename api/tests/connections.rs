@@ -1,14 +1,38 @@
 //! Connection hygiene, from a raw socket as a slow or hostile client would behave: a body that
-//! stops arriving is cut off with 408, and hundreds of stalled bodies do not keep a normal
-//! client from being served.
+//! stops arriving is cut off with 408, one address holds at most its share of connections, and
+//! hundreds of stalled bodies do not keep a normal client from being served.
 
+use std::net::{IpAddr, Ipv4Addr};
 use std::time::{Duration, Instant};
 
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use comptoir_testkit::spawn_app_with;
+use comptoir_testkit::{spawn_app_with, wait_until};
+
+/// Another client machine: all of 127.0.0.0/8 reaches the loopback listener.
+fn client_from_another_address() -> reqwest::Client {
+    reqwest::Client::builder()
+        .local_address(IpAddr::V4(Ipv4Addr::new(127, 0, 0, 2)))
+        .build()
+        .expect("client")
+}
+
+/// Sends one plain request on a new connection and returns everything the server sent until
+/// it closed the connection (or the first bytes, if it keeps it open).
+async fn raw_get(address: &str, path: &str) -> String {
+    let host = address.trim_start_matches("http://");
+    let mut stream = TcpStream::connect(host).await.expect("connect");
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.expect("write");
+    let mut answer = Vec::new();
+    tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut answer))
+        .await
+        .expect("an answer")
+        .expect("read");
+    String::from_utf8_lossy(&answer).into_owned()
+}
 
 /// Opens a connection and sends a login whose body stops after a few bytes.
 async fn stalled_login(address: &str) -> TcpStream {
@@ -50,16 +74,21 @@ async fn five_hundred_stalled_bodies_do_not_starve_a_normal_client() {
     for _ in 0..500 {
         stalled.push(stalled_login(&app.address).await);
     }
+    // Past its 256 connections, the stalling address is refused; another address is served.
+    let client = client_from_another_address();
     let started = Instant::now();
-    let live = app.get("/health/live", None).await;
+    let live = client
+        .get(format!("{}/health/live", app.address))
+        .send()
+        .await
+        .expect("response");
     assert_eq!(live.status(), 200);
-    let login = app
-        .post(
-            "/v1/auth/login",
-            None,
-            json!({"email": "nobody@example.com", "password": "whatever it is"}),
-        )
-        .await;
+    let login = client
+        .post(format!("{}/v1/auth/login", app.address))
+        .json(&json!({"email": "nobody@example.com", "password": "whatever it is"}))
+        .send()
+        .await
+        .expect("response");
     assert_eq!(login.status(), 401);
     assert!(
         started.elapsed() < Duration::from_secs(2),
@@ -67,4 +96,39 @@ async fn five_hundred_stalled_bodies_do_not_starve_a_normal_client() {
         started.elapsed()
     );
     drop(stalled);
+}
+
+#[tokio::test]
+async fn one_address_holds_at_most_its_share_of_connections() {
+    let app = spawn_app_with(&[("server.max_connections_per_ip", json!(3))]).await;
+    let mut held = Vec::new();
+    for _ in 0..3 {
+        held.push(stalled_login(&app.address).await);
+    }
+    let refused = raw_get(&app.address, "/health/live").await;
+    assert!(refused.starts_with("HTTP/1.1 429"), "{refused}");
+    assert!(refused.contains("too_many_connections"), "{refused}");
+    assert!(
+        refused.to_ascii_lowercase().contains("retry-after: 1"),
+        "{refused}"
+    );
+
+    let elsewhere = client_from_another_address()
+        .get(format!("{}/health/live", app.address))
+        .send()
+        .await
+        .expect("response");
+    assert_eq!(elsewhere.status(), 200, "another address has its own share");
+
+    // A closed connection gives its slot back.
+    drop(held.pop());
+    let address = app.address.clone();
+    wait_until("a freed slot", Duration::from_secs(5), || {
+        let address = address.clone();
+        async move {
+            let answer = raw_get(&address, "/health/live").await;
+            answer.starts_with("HTTP/1.1 200").then_some(())
+        }
+    })
+    .await;
 }

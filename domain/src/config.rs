@@ -95,6 +95,8 @@ pub struct ServerSettings {
     pub keep_alive_secs: u64,
     /// Connections held at once per worker thread; more wait in the kernel's backlog.
     pub max_connections_per_worker: usize,
+    /// Connections one peer address may hold at once (trusted proxies exempt).
+    pub max_connections_per_ip: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]
