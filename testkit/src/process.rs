@@ -46,6 +46,10 @@ pub fn worker_env(settings: &Settings) -> Vec<(String, String)> {
             settings.worker.health_bind.to_string(),
         ),
         (
+            "COMPTOIR__WORKER__HEARTBEAT_SECS".into(),
+            settings.worker.heartbeat_secs.to_string(),
+        ),
+        (
             "COMPTOIR__STORAGE__ROOT".into(),
             settings.storage.root.display().to_string(),
         ),

@@ -25,15 +25,17 @@ const FLUSH_LIMIT: usize = 2000;
 const SHUTDOWN_FLUSH: Duration = Duration::from_secs(10);
 
 /// A claimed job as handed to the handler: `lost` fires if the book finds its lease taken
-/// over, and the run then stops so two runs never overlap.
+/// over, and the run then stops so two runs never overlap; `cancel` fires when an admin asked
+/// the run to stop (seen at a lease renewal).
 #[derive(Debug, Clone)]
 pub struct Claim {
     pub job: ClaimedJob,
     pub lost: CancellationToken,
+    pub cancel: CancellationToken,
 }
 
 enum Entry {
-    Held(Vec<(Uuid, i32, CancellationToken)>),
+    Held(Vec<(Uuid, Held)>),
     Finished(FinishedRun),
     /// Claims that never reached a handler (a consumer's buffer at shutdown).
     ReleaseUnstarted(Vec<(Uuid, i32)>),
@@ -69,11 +71,19 @@ impl ClaimBook {
             .map(|job| Claim {
                 job,
                 lost: CancellationToken::new(),
+                cancel: CancellationToken::new(),
             })
             .collect();
         let held = claims
             .iter()
-            .map(|claim| (claim.job.id, claim.job.attempts, claim.lost.clone()))
+            .map(|claim| {
+                let held = Held {
+                    attempts: claim.job.attempts,
+                    lost: claim.lost.clone(),
+                    cancel: claim.cancel.clone(),
+                };
+                (claim.job.id, held)
+            })
             .collect();
         self.send(Entry::Held(held)).await;
         claims
@@ -105,6 +115,7 @@ impl ClaimBook {
 struct Held {
     attempts: i32,
     lost: CancellationToken,
+    cancel: CancellationToken,
 }
 
 struct Book {
@@ -156,9 +167,7 @@ impl Book {
     async fn apply(&mut self, entry: Entry) -> Option<oneshot::Sender<()>> {
         match entry {
             Entry::Held(claims) => {
-                for (id, attempts, lost) in claims {
-                    self.held.insert(id, Held { attempts, lost });
-                }
+                self.held.extend(claims);
             }
             Entry::Finished(run) => self.pending.push(run),
             Entry::ReleaseUnstarted(claims) => {
@@ -203,14 +212,21 @@ impl Book {
         }
         match ledger::renew_leases(&self.pool, &self.worker, &claims, self.lease).await {
             Ok(renewed) => {
-                let renewed: std::collections::HashSet<Uuid> = renewed.into_iter().collect();
-                self.held.retain(|id, held| {
-                    let kept = renewed.contains(id);
-                    if !kept {
+                let renewed: HashMap<Uuid, bool> = renewed
+                    .into_iter()
+                    .map(|claim| (claim.id, claim.cancel_requested))
+                    .collect();
+                self.held.retain(|id, held| match renewed.get(id) {
+                    Some(true) => {
+                        held.cancel.cancel();
+                        true
+                    }
+                    Some(false) => true,
+                    None => {
                         tracing::warn!(job_id = %id, "lease lost: the job was taken over; its run stops");
                         held.lost.cancel();
+                        false
                     }
-                    kept
                 });
             }
             Err(err) => self.failures.failed(&err),

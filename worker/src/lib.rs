@@ -11,6 +11,7 @@ pub mod email;
 mod error;
 mod handlers;
 mod health;
+mod heartbeat;
 pub mod images;
 mod imports;
 mod maintenance;

@@ -19,17 +19,22 @@ use comptoir_storage::Storage;
 use crate::claims::ClaimBook;
 use crate::consumer::{Fetcher, QueueConsumer};
 use crate::health::{self, Health};
+use crate::heartbeat::Heartbeat;
 use crate::retry::Backoff;
-use crate::runner::{self, Runner};
+use crate::runner::{self, InFlight, Runner};
 use crate::{handlers, upkeep};
 
 /// A unique name per process (`<prefix>-<host>-<pid>-<random>`): claims in the ledger are held
 /// by worker name, so two processes sharing one would renew and finish each other's claims.
 pub fn worker_name(prefix: &str) -> String {
-    let host = std::fs::read_to_string("/etc/hostname")
-        .map_or_else(|_| "host".to_owned(), |h| h.trim().to_owned());
+    let host = host_name();
     let suffix: u16 = rand::rng().random();
     format!("{prefix}-{host}-{}-{suffix:04x}", std::process::id())
+}
+
+pub fn host_name() -> String {
+    std::fs::read_to_string("/etc/hostname")
+        .map_or_else(|_| "host".to_owned(), |h| h.trim().to_owned())
 }
 
 pub struct WorkerProcess {
@@ -111,7 +116,17 @@ impl WorkerProcess {
                 max: Duration::from_millis(settings.jobs.backoff_max_ms),
             },
             handlers: handlers::build(settings, &pool, &producer, &storage)?,
+            in_flight: InFlight::default(),
         });
+        let heartbeat = Heartbeat {
+            pool: ledger_pool.clone(),
+            name: self.name.clone(),
+            every: Duration::from_secs(settings.worker.heartbeat_secs.max(1)),
+            in_flight: runner.in_flight.clone(),
+        };
+        let (beat_settings, beat_queues, beat_stop) =
+            (settings.clone(), self.queues.clone(), stop_upkeep.clone());
+        tasks.spawn(async move { heartbeat.run(&beat_settings, &beat_queues, beat_stop).await });
         let consumers: Vec<Arc<QueueConsumer>> = self
             .queues
             .iter()

@@ -1,8 +1,14 @@
-//! Runs one claimed job: its handler (stopped if the claim's lease is lost), then the outcome
-//! (and retry schedule) handed to the claim book, which records outcomes in batches.
+//! Runs one claimed job: its handler (stopped if the claim's lease is lost or an admin cancels
+//! it), then the outcome (and retry schedule) handed to the claim book, which records outcomes
+//! in batches.
+//!
+//! A stop drops the handler's future at its next `.await`. Handlers are written to survive a
+//! kill at any instruction (one transaction per step, idempotent effects), so every await is a
+//! safe point: an import keeps its committed batches, an unfinished transaction rolls back.
 
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use apalis::prelude::{BoxDynError, Data};
@@ -20,6 +26,30 @@ pub struct Runner {
     pub book: ClaimBook,
     pub backoff: Backoff,
     pub handlers: Handlers,
+    pub in_flight: InFlight,
+}
+
+/// How many jobs this process is running now (for its heartbeat).
+#[derive(Debug, Clone, Default)]
+pub struct InFlight(Arc<AtomicUsize>);
+
+impl InFlight {
+    pub fn count(&self) -> usize {
+        self.0.load(Ordering::Relaxed)
+    }
+
+    fn enter(&self) -> InFlightGuard {
+        self.0.fetch_add(1, Ordering::Relaxed);
+        InFlightGuard(self.0.clone())
+    }
+}
+
+struct InFlightGuard(Arc<AtomicUsize>);
+
+impl Drop for InFlightGuard {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 /// The apalis handler of every queue. It always succeeds towards apalis: outcomes, retries and
@@ -31,7 +61,8 @@ pub async fn handle(claim: Claim, runner: Data<Arc<Runner>>) -> Result<(), BoxDy
 
 impl Runner {
     async fn run(&self, claim: Claim) {
-        let Claim { job, lost } = claim;
+        let Claim { job, lost, cancel } = claim;
+        let _in_flight = self.in_flight.enter();
         let span =
             tracing::info_span!("job", job_id = %job.id, kind = %job.kind, attempt = job.attempts);
         let started = Instant::now();
@@ -39,11 +70,11 @@ impl Runner {
         let work = AssertUnwindSafe(dispatch::run(&self.handlers, &job))
             .catch_unwind()
             .instrument(span.clone());
-        let result = tokio::select! {
-            result = work => result.unwrap_or_else(|_| Err(JobError::Transient(anyhow::anyhow!("the handler panicked")))),
-            () = lost.cancelled() => Err(JobError::Transient(anyhow::anyhow!("lease lost: the job was taken over"))),
+        let outcome = tokio::select! {
+            result = work => self.outcome(&job, result.unwrap_or_else(|_| Err(JobError::Transient(anyhow::anyhow!("the handler panicked"))))),
+            () = lost.cancelled() => self.outcome(&job, Err(JobError::Transient(anyhow::anyhow!("lease lost: the job was taken over")))),
+            () = cancel.cancelled() => Outcome::Cancelled,
         };
-        let outcome = self.outcome(&job, result);
         let elapsed_ms = started.elapsed().as_millis() as u64;
         span.in_scope(|| log_outcome(&outcome, elapsed_ms));
         self.book
@@ -87,5 +118,8 @@ fn log_outcome(outcome: &Outcome, elapsed_ms: u64) {
             tracing::error!(elapsed_ms, error, "job dead: attempts exhausted")
         }
         Outcome::Failed { error } => tracing::error!(elapsed_ms, error, "job failed permanently"),
+        Outcome::Cancelled => {
+            tracing::warn!(elapsed_ms, "job cancelled by an admin; its run stopped")
+        }
     }
 }

@@ -1,14 +1,17 @@
-//! /v1/admin/jobs: the job ledger, and retrying failed or dead jobs.
+//! /v1/admin/jobs: the job ledger, retrying failed or dead jobs (one, or dead ones by filter),
+//! and cancelling.
 
-use actix_web::web;
-use serde::Deserialize;
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use serde::{Deserialize, Serialize};
 use serde_json::json;
-use utoipa::IntoParams;
+use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use comptoir_domain::action_log::{self, Action};
-use comptoir_domain::ledger::{self, JobRecord};
+use comptoir_domain::ledger::{self, Cancellation, DeadFilter, JobRecord};
 use comptoir_domain::pagination::Page;
+use comptoir_jobs::queues;
 
 use crate::auth::Admin;
 use crate::error::{ApiError, ApiResult};
@@ -112,4 +115,118 @@ pub async fn retry(
     .await?;
     state.producer.commit(tx).await?;
     Ok(web::Json(job))
+}
+
+/// Cancels a queued or retrying job at once (200, `cancelled`), or asks a running one to stop
+/// (202, still `running` with `cancel_requested_at`: its worker stops it at the next lease
+/// renewal and it ends `cancelled`). The import or report it carries out is cancelled with it.
+#[utoipa::path(post, path = "/v1/admin/jobs/{id}/cancel", tag = "jobs", params(("id" = Uuid, Path)), security(("bearer" = [])),
+    responses((status = 200, description = "the job, cancelled"), (status = 202, description = "the running job, asked to stop"),
+    (status = 404, body = crate::error::Problem),
+    (status = 409, description = "job_not_cancellable: it has ended", body = crate::error::Problem)))]
+pub async fn cancel(
+    state: web::Data<AppState>,
+    Admin(actor): Admin,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    let id = id.into_inner();
+    let mut tx = state.pool.begin().await?;
+    let (job, action, status) = match ledger::cancel(&mut tx, id).await? {
+        Cancellation::Cancelled(job) => (job, "job.cancelled", StatusCode::OK),
+        Cancellation::Requested(job) => (job, "job.cancel_requested", StatusCode::ACCEPTED),
+        Cancellation::NotCancellable(job) => {
+            return Err(ApiError::Conflict {
+                code: "job_not_cancellable",
+                detail: format!(
+                    "only queued, retrying or running jobs can be cancelled; this one is {}",
+                    job.status
+                ),
+            });
+        }
+        Cancellation::NotFound => return Err(ApiError::NotFound),
+    };
+    let meta = json!({ "queue": job.queue, "kind": job.kind });
+    action_log::record(
+        &mut *tx,
+        Action {
+            actor_id: actor.id,
+            action,
+            target_type: "job",
+            target_id: id,
+            meta,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(HttpResponse::build(status).json(job))
+}
+
+/// Which dead jobs to run again; every filter is optional.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RetryDeadRequest {
+    pub queue: Option<String>,
+    pub kind: Option<String>,
+    /// A piece of the last error, case-insensitive.
+    pub error_contains: Option<String>,
+    /// At most this many, oldest first (default and maximum 1000).
+    pub limit: Option<u32>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct RetriedJobs {
+    pub retried: usize,
+    pub ids: Vec<Uuid>,
+}
+
+const MAX_BULK_RETRY: u32 = 1000;
+
+/// Runs dead jobs again with a fresh attempt budget, by queue, kind and error text; each one
+/// is audited as `job.retried` with the filter.
+#[utoipa::path(post, path = "/v1/admin/jobs/retry", tag = "jobs", request_body = RetryDeadRequest, security(("bearer" = [])),
+    responses((status = 200, body = RetriedJobs)))]
+pub async fn retry_dead(
+    state: web::Data<AppState>,
+    Admin(actor): Admin,
+    body: web::Json<RetryDeadRequest>,
+) -> ApiResult<web::Json<RetriedJobs>> {
+    let limit = body.limit.unwrap_or(MAX_BULK_RETRY);
+    if !(1..=MAX_BULK_RETRY).contains(&limit) {
+        return Err(ApiError::field(
+            "limit",
+            format!("must be between 1 and {MAX_BULK_RETRY}"),
+        ));
+    }
+    if let Some(queue) = body.queue.as_deref().filter(|q| !queues::ALL.contains(q)) {
+        return Err(ApiError::field("queue", format!("unknown queue `{queue}`")));
+    }
+    let filter = DeadFilter {
+        queue: body.queue.as_deref(),
+        kind: body.kind.as_deref(),
+        error_contains: body.error_contains.as_deref().filter(|e| !e.is_empty()),
+    };
+    let mut tx = state.pool.begin().await?;
+    let ids = ledger::retry_dead(&mut *tx, &filter, i64::from(limit)).await?;
+    let meta = json!({
+        "bulk": true,
+        "queue": body.queue, "kind": body.kind, "error_contains": body.error_contains,
+    });
+    for id in &ids {
+        action_log::record(
+            &mut *tx,
+            Action {
+                actor_id: actor.id,
+                action: "job.retried",
+                target_type: "job",
+                target_id: *id,
+                meta: meta.clone(),
+            },
+        )
+        .await?;
+    }
+    state.producer.commit(tx).await?;
+    Ok(web::Json(RetriedJobs {
+        retried: ids.len(),
+        ids,
+    }))
 }

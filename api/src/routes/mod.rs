@@ -13,6 +13,7 @@ pub mod login;
 pub mod media;
 pub(crate) mod methods;
 pub mod notifications;
+pub mod operations;
 pub mod orders;
 pub mod otp;
 pub mod payments;
@@ -59,8 +60,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(resource("/v1/users/{id}").route(web::patch().to(users::update)))
         .service(resource("/v1/admin/jobs").route(web::get().to(jobs::list)))
         .service(resource("/v1/admin/jobs/canary").route(web::post().to(canary::canary)))
+        // Before `/v1/admin/jobs/{id}`, which would take "retry" for an id.
+        .service(resource("/v1/admin/jobs/retry").route(web::post().to(jobs::retry_dead)))
         .service(resource("/v1/admin/jobs/{id}").route(web::get().to(jobs::get)))
         .service(resource("/v1/admin/jobs/{id}/retry").route(web::post().to(jobs::retry)))
+        .service(resource("/v1/admin/jobs/{id}/cancel").route(web::post().to(jobs::cancel)))
+        .service(resource("/v1/admin/queues").route(web::get().to(operations::queues)))
+        .service(resource("/v1/admin/workers").route(web::get().to(operations::workers)))
         .service(resource("/v1/admin/sms").route(web::get().to(sms::list)))
         .service(resource("/v1/webhooks/sms/twilio").route(web::post().to(sms::twilio_report)))
         .service(

@@ -66,6 +66,10 @@ pub struct WorkerSettings {
     /// A consumer failing this long makes the process exit non-zero (its supervisor restarts
     /// it); 0 never exits.
     pub unhealthy_exit_secs: u64,
+    /// How often the process refreshes its row in `worker_processes`.
+    pub heartbeat_secs: u64,
+    /// A process silent this long is shown as gone.
+    pub gone_after_secs: u64,
 }
 
 impl JobSettings {

@@ -50,24 +50,31 @@ pub async fn claim_batch(
     .await?)
 }
 
-/// Renews the leases of `claims` (id, attempt) held by `worker`; returns the ids still held.
+/// A lease renewed, and whether an admin asked the run to stop.
+#[derive(Debug, Clone, Copy, sqlx::FromRow)]
+pub struct Renewed {
+    pub id: Uuid,
+    pub cancel_requested: bool,
+}
+
+/// Renews the leases of `claims` (id, attempt) held by `worker`; returns the claims still held.
 /// A claim missing from the answer was lost: its lease expired and the job was taken over.
 pub async fn renew_leases(
     pool: &PgPool,
     worker: &str,
     claims: &[(Uuid, i32)],
     lease: Duration,
-) -> StoreResult<Vec<Uuid>> {
+) -> StoreResult<Vec<Renewed>> {
     if claims.is_empty() {
         return Ok(Vec::new());
     }
     let (ids, attempts): (Vec<Uuid>, Vec<i32>) = claims.iter().copied().unzip();
-    Ok(sqlx::query_scalar(
+    Ok(sqlx::query_as(
         "UPDATE jobs SET locked_until = now() + make_interval(secs => $4) \
          FROM unnest($2::uuid[], $3::int[]) AS c(id, attempts) \
          WHERE jobs.id = c.id AND jobs.status = 'running' AND jobs.locked_by = $1 \
            AND jobs.attempts = c.attempts \
-         RETURNING jobs.id",
+         RETURNING jobs.id, jobs.cancel_requested_at IS NOT NULL AS cancel_requested",
     )
     .bind(worker)
     .bind(&ids)
@@ -94,6 +101,8 @@ pub enum Outcome {
     Failed {
         error: String,
     },
+    /// Stopped at an admin's request.
+    Cancelled,
 }
 
 impl Outcome {
@@ -103,12 +112,14 @@ impl Outcome {
             Outcome::Retry { .. } => "retrying",
             Outcome::Dead { .. } => "dead",
             Outcome::Failed { .. } => "failed",
+            Outcome::Cancelled => "cancelled",
         }
     }
 
     fn error(&self) -> Option<&str> {
         match self {
             Outcome::Succeeded => None,
+            Outcome::Cancelled => Some("cancelled by an admin"),
             Outcome::Retry { error, .. } | Outcome::Dead { error } | Outcome::Failed { error } => {
                 Some(error)
             }
@@ -180,10 +191,12 @@ pub async fn release_claims(
     Ok(sqlx::query(
         "UPDATE jobs SET \
            attempts = CASE WHEN $4 THEN jobs.attempts ELSE jobs.attempts - 1 END, \
-           status = CASE WHEN $4 AND jobs.attempts >= jobs.max_attempts THEN 'dead' \
+           status = CASE WHEN jobs.cancel_requested_at IS NOT NULL THEN 'cancelled' \
+                         WHEN $4 AND jobs.attempts >= jobs.max_attempts THEN 'dead' \
                          WHEN NOT $4 AND jobs.attempts = 1 THEN 'queued' ELSE 'retrying' END, \
            last_error = CASE WHEN $4 THEN 'interrupted by worker shutdown' ELSE jobs.last_error END, \
-           finished_at = CASE WHEN $4 AND jobs.attempts >= jobs.max_attempts THEN now() ELSE NULL END, \
+           finished_at = CASE WHEN jobs.cancel_requested_at IS NOT NULL \
+                                   OR ($4 AND jobs.attempts >= jobs.max_attempts) THEN now() ELSE NULL END, \
            locked_by = NULL, locked_until = NULL, relayed_at = NULL, run_at = now(), updated_at = now() \
          FROM unnest($2::uuid[], $3::int[]) AS c(id, attempts) \
          WHERE jobs.id = c.id AND jobs.status = 'running' AND jobs.locked_by = $1 \
@@ -203,9 +216,11 @@ pub async fn release_claims(
 pub async fn recover_expired_leases(pool: &PgPool) -> StoreResult<u64> {
     Ok(sqlx::query(
         "UPDATE jobs SET \
-           status = CASE WHEN attempts >= max_attempts THEN 'dead' ELSE 'retrying' END, \
+           status = CASE WHEN cancel_requested_at IS NOT NULL THEN 'cancelled' \
+                         WHEN attempts >= max_attempts THEN 'dead' ELSE 'retrying' END, \
            last_error = 'worker lost while running (lease expired)', \
-           finished_at = CASE WHEN attempts >= max_attempts THEN now() ELSE NULL END, \
+           finished_at = CASE WHEN cancel_requested_at IS NOT NULL OR attempts >= max_attempts \
+                              THEN now() ELSE NULL END, \
            locked_by = NULL, locked_until = NULL, relayed_at = NULL, run_at = now(), updated_at = now() \
          WHERE status = 'running' AND locked_until < now()",
     )

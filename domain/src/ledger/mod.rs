@@ -3,7 +3,8 @@
 //! Life of a job: `queued` (inserted with the business write) → relayed to Redis (`relayed_at`)
 //! → `running` (claimed with a lease) → `succeeded`, or `retrying` (back to the relay at
 //! `run_at`), `failed` (permanent error) or `dead` (attempts exhausted). Admins put `failed` and
-//! `dead` jobs back to `queued`.
+//! `dead` jobs back to `queued`, and cancel jobs: a queued or retrying one becomes `cancelled`,
+//! a running one is asked to stop (`cancel_requested_at`) and ends `cancelled`.
 //!
 //! Every statement on the hot path works on batches: the relay takes many jobs per queue at
 //! once ([`relay`]), workers claim what one Redis pop gave them in one statement and record
@@ -13,8 +14,8 @@ mod claims;
 mod relay;
 
 pub use claims::{
-    ClaimedJob, FinishedRun, Outcome, claim_batch, finish_batch, ping, recover_expired_leases,
-    release_claims, renew_leases,
+    ClaimedJob, FinishedRun, Outcome, Renewed, claim_batch, finish_batch, ping,
+    recover_expired_leases, release_claims, renew_leases,
 };
 pub use relay::{RelayedJob, redeliver_lost, take_for_relay, unmark_relayed};
 
@@ -67,13 +68,20 @@ pub struct JobRecord {
     pub started_at: Option<DateTime<Utc>>,
     pub finished_at: Option<DateTime<Utc>>,
     pub updated_at: DateTime<Utc>,
+    /// An admin asked the running job to stop.
+    pub cancel_requested_at: Option<DateTime<Utc>>,
 }
 
 macro_rules! job_columns {
     () => {
-        "id, queue, kind, status, attempts, max_attempts, last_error, run_at, created_at, started_at, finished_at, updated_at"
+        "id, queue, kind, status, attempts, max_attempts, last_error, run_at, created_at, started_at, finished_at, \
+         updated_at, cancel_requested_at"
     };
 }
+
+mod operations;
+
+pub use operations::{Cancellation, DeadFilter, QueueFigures, cancel, queue_figures, retry_dead};
 
 macro_rules! job_filter {
     () => {

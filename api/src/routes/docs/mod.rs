@@ -11,8 +11,8 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 
 use super::{
     action_logs, auth, canary, catalogue, categories, health, imports, jobs, login, media,
-    notifications, orders, otp, payments, product_images, products, promotions, refunds, reports,
-    shop_skip, shops, sms, users, webhooks,
+    notifications, operations, orders, otp, payments, product_images, products, promotions,
+    refunds, reports, shop_skip, shops, sms, users, webhooks,
 };
 
 #[derive(OpenApi)]
@@ -24,7 +24,8 @@ use super::{
         otp::send, otp::verify, otp::reset_password,
         sms::twilio_report, sms::africastalking_report, sms::list,
         users::list, users::update,
-        jobs::list, jobs::get, jobs::retry, canary::canary,
+        jobs::list, jobs::get, jobs::retry, jobs::retry_dead, jobs::cancel, canary::canary,
+        operations::queues, operations::workers,
         payments::create, payments::get, payments::list, refunds::create,
         webhooks::stripe, webhooks::cinetpay_ping, webhooks::cinetpay, webhooks::paygate,
         action_logs::list,
