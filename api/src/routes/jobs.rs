@@ -102,17 +102,7 @@ pub async fn retry(
         });
     };
     let meta = json!({ "queue": job.queue, "kind": job.kind });
-    action_log::record(
-        &mut *tx,
-        Action {
-            actor_id: actor.id,
-            action: "job.retried",
-            target_type: "job",
-            target_id: id,
-            meta,
-        },
-    )
-    .await?;
+    audit(&mut tx, actor.id, "job.retried", id, meta).await?;
     state.producer.commit(tx).await?;
     Ok(web::Json(job))
 }
@@ -146,17 +136,7 @@ pub async fn cancel(
         Cancellation::NotFound => return Err(ApiError::NotFound),
     };
     let meta = json!({ "queue": job.queue, "kind": job.kind });
-    action_log::record(
-        &mut *tx,
-        Action {
-            actor_id: actor.id,
-            action,
-            target_type: "job",
-            target_id: id,
-            meta,
-        },
-    )
-    .await?;
+    audit(&mut tx, actor.id, action, id, meta).await?;
     tx.commit().await?;
     Ok(HttpResponse::build(status).json(job))
 }
@@ -212,21 +192,30 @@ pub async fn retry_dead(
         "queue": body.queue, "kind": body.kind, "error_contains": body.error_contains,
     });
     for id in &ids {
-        action_log::record(
-            &mut *tx,
-            Action {
-                actor_id: actor.id,
-                action: "job.retried",
-                target_type: "job",
-                target_id: *id,
-                meta: meta.clone(),
-            },
-        )
-        .await?;
+        audit(&mut tx, actor.id, "job.retried", *id, meta.clone()).await?;
     }
     state.producer.commit(tx).await?;
     Ok(web::Json(RetriedJobs {
         retried: ids.len(),
         ids,
     }))
+}
+
+/// Records an admin's action on one job, in the transaction that does it.
+async fn audit(
+    tx: &mut sqlx::PgConnection,
+    actor: Uuid,
+    action: &'static str,
+    job: Uuid,
+    meta: serde_json::Value,
+) -> ApiResult<()> {
+    let target = Action {
+        actor_id: actor,
+        action,
+        target_type: "job",
+        target_id: job,
+        meta,
+    };
+    action_log::record(tx, target).await?;
+    Ok(())
 }
