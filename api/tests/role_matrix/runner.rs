@@ -136,15 +136,17 @@ async fn phase(
         .await
 }
 
-/// Runs the matrix; panics with every failure. Returns the number of calls made.
-pub async fn run(app: &TestApp, fixture: &Fixture, policies: &[Policy]) -> usize {
+/// Runs the matrix; panics with every failure. Returns the number of calls made, and how many
+/// of them sent an invalid body.
+pub async fn run(app: &TestApp, fixture: &Fixture, policies: &[Policy]) -> (usize, usize) {
     let refused = phase(app, fixture, policies, |e| e != Expect::Allowed).await;
     let allowed = phase(app, fixture, policies, |e| e == Expect::Allowed).await;
     let mut failures = Vec::new();
-    let mut count = 0;
+    let (mut count, mut invalid) = (0, 0);
     for ((policy, mut answers), more) in policies.iter().zip(refused).zip(allowed) {
         answers.extend(more);
         count += answers.len();
+        invalid += answers.iter().filter(|a| a.invalid_body).count();
         let mut answered = answers.iter().map(|a| (a.status, a.code.as_deref()));
         let first = answered.next();
         if matches!(policy.access, crate::policies::Access::Uniform(_))
@@ -179,5 +181,5 @@ pub async fn run(app: &TestApp, fixture: &Fixture, policies: &[Policy]) -> usize
         failures.len(),
         failures.join("\n")
     );
-    count
+    (count, invalid)
 }
