@@ -57,12 +57,12 @@ async fn every_route_answers_every_role_as_the_contract_says() {
         "policies for operations no longer served: {stale:?}"
     );
 
-    let (calls, invalid_bodies) = runner::run(&app, &fixture, &policies).await;
+    let (calls, invalid) = runner::run(&app, &fixture, &policies).await;
     eprintln!(
-        "role matrix: {} operations × {} callers = {} calls, and {invalid_bodies} more with an \
-         invalid body for callers refused for who they are ({calls} calls)",
+        "role matrix: {} operations × {} callers = {} calls, and {invalid} more with an invalid \
+         body and Idempotency-Key for callers refused for who they are ({calls} calls)",
         policies.len(),
         fixture::CALLERS.len(),
-        calls - invalid_bodies,
+        calls - invalid,
     );
 }

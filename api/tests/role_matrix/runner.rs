@@ -16,14 +16,14 @@ const IN_FLIGHT: usize = 8;
 const PNG: &[u8] =
     b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89";
 
-/// Sent instead of the valid body by callers refused for who they are: the refusal must come
-/// first, the body never being read.
+/// Sent again by callers refused for who they are, instead of the valid JSON body and with a
+/// malformed `Idempotency-Key`: the refusal must come first, the request never being read.
 const INVALID_BODY: &str = r#"{"role_matrix_unknown_field": true}"#;
 
 struct Answer {
     caller: Caller,
-    /// Sent with [`INVALID_BODY`].
-    invalid_body: bool,
+    /// Sent with [`INVALID_BODY`] and a malformed `Idempotency-Key`.
+    invalid: bool,
     expect: Expect,
     status: u16,
     code: Option<String>,
@@ -35,16 +35,19 @@ async fn call(
     fixture: &Fixture,
     policy: &Policy,
     caller: Caller,
-    invalid_body: bool,
+    invalid: bool,
 ) -> Answer {
     let url = format!("{}{}", app.address, policy.url(caller));
     let mut request = app.client.request(policy.method(), url);
     if let Some(token) = fixture.token(caller) {
         request = request.bearer_auth(token);
     }
+    if invalid {
+        request = request.header("Idempotency-Key", "k".repeat(300));
+    }
     request = match &policy.body {
         Body::None => request,
-        Body::Json(_) if invalid_body => request
+        Body::Json(_) if invalid => request
             .header("content-type", "application/json")
             .body(INVALID_BODY),
         Body::Json(body) => request.json(body),
@@ -63,7 +66,7 @@ async fn call(
         .and_then(|problem| problem["code"].as_str().map(str::to_owned));
     Answer {
         caller,
-        invalid_body,
+        invalid,
         expect: policy.access.expect(caller),
         status,
         code,
@@ -115,8 +118,7 @@ async fn calls(
             continue;
         }
         answers.push(call(app, fixture, policy, caller, false).await);
-        let for_who = matches!(expect, Expect::Refused(401 | 403) | Expect::Banned);
-        if for_who && matches!(policy.body, Body::Json(_)) {
+        if matches!(expect, Expect::Refused(401 | 403) | Expect::Banned) {
             answers.push(call(app, fixture, policy, caller, true).await);
         }
     }
@@ -137,7 +139,7 @@ async fn phase(
 }
 
 /// Runs the matrix; panics with every failure. Returns the number of calls made, and how many
-/// of them sent an invalid body.
+/// of them were invalid requests.
 pub async fn run(app: &TestApp, fixture: &Fixture, policies: &[Policy]) -> (usize, usize) {
     let refused = phase(app, fixture, policies, |e| e != Expect::Allowed).await;
     let allowed = phase(app, fixture, policies, |e| e == Expect::Allowed).await;
@@ -146,7 +148,7 @@ pub async fn run(app: &TestApp, fixture: &Fixture, policies: &[Policy]) -> (usiz
     for ((policy, mut answers), more) in policies.iter().zip(refused).zip(allowed) {
         answers.extend(more);
         count += answers.len();
-        invalid += answers.iter().filter(|a| a.invalid_body).count();
+        invalid += answers.iter().filter(|a| a.invalid).count();
         let mut answered = answers.iter().map(|a| (a.status, a.code.as_deref()));
         let first = answered.next();
         if matches!(policy.access, crate::policies::Access::Uniform(_))
@@ -161,8 +163,8 @@ pub async fn run(app: &TestApp, fixture: &Fixture, policies: &[Policy]) -> (usiz
             });
             if let Some(problem) = problem {
                 let body: String = answer.body.chars().take(300).collect();
-                let invalid = if answer.invalid_body {
-                    " with an invalid body"
+                let invalid = if answer.invalid {
+                    " with an invalid request"
                 } else {
                     ""
                 };
