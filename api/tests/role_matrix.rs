@@ -40,6 +40,12 @@ async fn every_route_answers_every_role_as_the_contract_says() {
         undocumented.is_empty(),
         "served but not in /v1/openapi.json: {undocumented:?}"
     );
+    // Also checks the reading of the route table.
+    let unread: Vec<_> = documented.difference(&served).collect();
+    assert!(
+        unread.is_empty(),
+        "documented but not found in the route table: {unread:?}"
+    );
     let operations: BTreeSet<String> = served.union(&documented).cloned().collect();
 
     let fixture = fixture::build(&app).await;

@@ -127,9 +127,12 @@ impl Policy {
         let template = self.op.split(' ').nth(1).unwrap_or_default();
         let path: Vec<String> = template
             .split('/')
-            .map(|segment| match segment.starts_with('{') {
-                true => values.next().expect("a value for each placeholder").clone(),
-                false => segment.to_owned(),
+            .map(|segment| {
+                if segment.starts_with('{') {
+                    values.next().expect("a value for each placeholder").clone()
+                } else {
+                    segment.to_owned()
+                }
             })
             .collect();
         assert!(values.next().is_none(), "{}: too many path values", self.op);

@@ -56,7 +56,7 @@ pub fn route_table() -> BTreeSet<String> {
         if rest.starts_with("web::scope(") {
             // The scope is the argument of a `.service(`, which closes one level up.
             scopes.push((literal(rest).to_owned(), depth - 1));
-        } else if rest.starts_with("resource(") && !rest.starts_with("resource(path") {
+        } else if rest.starts_with("resource(") {
             let prefix: String = scopes.iter().map(|(p, _)| p.as_str()).collect();
             path = Some(normalized(&format!("{prefix}{}", literal(rest))));
         } else if let Some(method) = METHODS
