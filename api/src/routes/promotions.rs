@@ -179,7 +179,7 @@ pub struct PromotionQuery {
 }
 
 #[utoipa::path(get, path = "/v1/promotions", tag = "promotions", params(PromotionQuery), responses(
-    (status = 200, description = "a page of promotions: {items, page, per_page, total, total_is_capped}; `created_by` only to admins and its author"), (status = 422, body = crate::error::Problem)))]
+    (status = 200, description = "a page of promotions: {items, page, per_page, total, total_is_capped}"), (status = 422, body = crate::error::Problem)))]
 pub async fn list(
     state: web::Data<AppState>,
     caller: MaybeUser,
