@@ -35,29 +35,36 @@ use crate::state::AppState;
 pub const HEADER: &str = "Idempotency-Key";
 pub const REPLAYED_HEADER: &str = "Idempotent-Replayed";
 
-/// The request's `Idempotency-Key` header, if any (1 to 255 visible ASCII characters).
-#[derive(Debug, Clone)]
-pub struct IdempotencyKey(pub Option<String>);
+/// The request's `Idempotency-Key` header, if any (1 to 255 visible ASCII characters). A
+/// malformed one is refused by [`idempotent`], inside the handler: the extractor failing would
+/// answer 422 before the handler's guard answers 401 or 403.
+#[derive(Debug)]
+pub struct IdempotencyKey(Result<Option<String>, ()>);
+
+impl IdempotencyKey {
+    fn key(&self) -> ApiResult<Option<&str>> {
+        self.0.as_ref().map(Option::as_deref).map_err(|()| {
+            ApiError::field(
+                HEADER,
+                format!("must be 1 to {MAX_KEY_CHARS} visible ASCII characters"),
+            )
+        })
+    }
+}
 
 impl FromRequest for IdempotencyKey {
     type Error = ApiError;
     type Future = Ready<Result<Self, ApiError>>;
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let Some(value) = req.headers().get(HEADER) else {
-            return ready(Ok(Self(None)));
+            return ready(Ok(Self(Ok(None))));
         };
         let key = value
             .to_str()
             .ok()
             .map(str::trim)
             .filter(|key| !key.is_empty() && key.len() <= MAX_KEY_CHARS);
-        ready(match key {
-            Some(key) => Ok(Self(Some(key.to_owned()))),
-            None => Err(ApiError::field(
-                HEADER,
-                format!("must be 1 to {MAX_KEY_CHARS} visible ASCII characters"),
-            )),
-        })
+        ready(Ok(Self(key.map(|key| Some(key.to_owned())).ok_or(()))))
     }
 }
 
@@ -96,8 +103,9 @@ pub async fn idempotent<F>(
 where
     F: AsyncFnOnce(&mut PgConnection) -> ApiResult<(StatusCode, Value)>,
 {
+    let key = key.key()?;
     let mut tx = state.pool.begin().await?;
-    if let Some(key) = key.0.as_deref() {
+    if let Some(key) = key {
         let canonical = serde_json::to_vec(request).map_err(ApiError::internal)?;
         let hash = Sha256::digest(&canonical);
         match idempotency::claim(&mut tx, user_id, route, key, &hash).await? {
@@ -125,7 +133,7 @@ where
         }
     }
     let (status, body) = write(&mut tx).await?;
-    if let Some(key) = key.0.as_deref() {
+    if let Some(key) = key {
         idempotency::complete(&mut tx, user_id, route, key, status.as_u16(), &body).await?;
     }
     state.producer.commit(tx).await?;

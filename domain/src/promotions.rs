@@ -24,6 +24,7 @@ pub struct Promotion {
     /// `null` for a platform-wide promotion.
     pub shop_id: Option<Uuid>,
     pub segments: serde_json::Value,
+    /// Listed to admins and to its author only.
     pub created_by: Option<Uuid>,
     pub created_at: DateTime<Utc>,
 }

@@ -1,7 +1,9 @@
 //! The one role-guard mechanism: handlers name the caller they need as an extractor argument
 //! (`AuthUser`, `Admin`, `MaybeUser` for routes anonymous visitors may call too). Every request re-reads the user, so bans and role
 //! changes take effect at once, not when the access token expires; so do logouts and revoked
-//! sessions, through the token's session id.
+//! sessions, through the token's session id. A guarded handler takes its JSON body as
+//! `extract::DeferredJson` and reads it after the guard: a refused caller is never answered about
+//! a body.
 
 use std::future::Future;
 use std::pin::Pin;

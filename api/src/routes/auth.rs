@@ -15,6 +15,7 @@ use comptoir_jobs::email::{EmailMessage, SendEmail};
 use crate::auth::tokens::{hash_refresh_token, new_refresh_token};
 use crate::auth::{AuthUser, banned, password};
 use crate::error::{ApiError, ApiResult, FieldErrors};
+use crate::extract::DeferredJson;
 use crate::routes::login::invalid_credentials;
 use crate::state::AppState;
 
@@ -296,8 +297,9 @@ pub async fn refresh(
 pub async fn logout(
     state: web::Data<AppState>,
     caller: AuthUser,
-    body: web::Json<RefreshRequest>,
+    body: DeferredJson<RefreshRequest>,
 ) -> ApiResult<HttpResponse> {
+    let body = body.read().await?;
     sessions::revoke_session(
         &state.pool,
         caller.id,

@@ -12,6 +12,7 @@ use comptoir_domain::categories::{self, CategoryNode};
 
 use crate::auth::Admin;
 use crate::error::{ApiError, ApiResult};
+use crate::extract::DeferredJson;
 use crate::state::AppState;
 
 /// Every category, nested under its parent.
@@ -33,8 +34,9 @@ pub struct NewCategory {
 pub async fn create(
     state: web::Data<AppState>,
     Admin(actor): Admin,
-    body: web::Json<NewCategory>,
+    body: DeferredJson<NewCategory>,
 ) -> ApiResult<HttpResponse> {
+    let body = body.read().await?;
     let name = body.name.trim();
     if name.is_empty() || name.chars().count() > 120 || name.chars().any(char::is_control) {
         return Err(ApiError::field("name", "must be 1 to 120 characters"));

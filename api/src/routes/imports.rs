@@ -284,10 +284,11 @@ async fn visible_import(state: &AppState, caller: &AuthUser, id: Uuid) -> ApiRes
 }
 
 #[utoipa::path(get, path = "/v1/imports/{id}", tag = "imports", security(("bearer" = [])),
-    responses((status = 200, body = ImportView), (status = 404, body = crate::error::Problem)))]
+    responses((status = 200, body = ImportView), (status = 403, description = "not a seller or admin", body = crate::error::Problem),
+    (status = 404, body = crate::error::Problem)))]
 pub async fn get(
     state: web::Data<AppState>,
-    caller: AuthUser,
+    Merchant(caller): Merchant,
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
     let import = visible_import(&state, &caller, id.into_inner()).await?;
@@ -296,10 +297,10 @@ pub async fn get(
 
 #[utoipa::path(get, path = "/v1/imports/{id}/errors", tag = "imports", security(("bearer" = [])),
     responses((status = 200, description = "CSV: line,column,reason", content_type = "text/csv"),
-    (status = 404, body = crate::error::Problem)))]
+    (status = 403, description = "not a seller or admin", body = crate::error::Problem), (status = 404, body = crate::error::Problem)))]
 pub async fn errors(
     state: web::Data<AppState>,
-    caller: AuthUser,
+    Merchant(caller): Merchant,
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
     let import = visible_import(&state, &caller, id.into_inner()).await?;

@@ -21,6 +21,7 @@ use comptoir_jobs::notifications::FanOutNotification;
 
 use crate::auth::{Admin, AuthUser};
 use crate::error::{ApiError, ApiResult, FieldErrors};
+use crate::extract::DeferredJson;
 use crate::idempotency::{IdempotencyKey, idempotent};
 use crate::routes::users::page_of;
 use crate::state::AppState;
@@ -152,9 +153,9 @@ pub async fn create(
     state: web::Data<AppState>,
     Admin(actor): Admin,
     key: IdempotencyKey,
-    body: web::Json<NewNotificationRequest>,
+    body: DeferredJson<NewNotificationRequest>,
 ) -> ApiResult<HttpResponse> {
-    let body = body.into_inner();
+    let body = body.read().await?;
     let request = validate(body.clone())?;
     let reply = idempotent(
         &state,
@@ -317,8 +318,9 @@ pub async fn update(
     state: web::Data<AppState>,
     caller: AuthUser,
     id: web::Path<Uuid>,
-    body: web::Json<NotificationUpdate>,
+    body: DeferredJson<NotificationUpdate>,
 ) -> ApiResult<web::Json<Notification>> {
+    let body = body.read().await?;
     Ok(web::Json(
         notifications::set_read(&state.pool, *id, caller.id, body.read)
             .await?

@@ -18,6 +18,7 @@ use comptoir_jobs::payments::InitiatePayment;
 
 use crate::auth::AuthUser;
 use crate::error::{ApiError, ApiResult};
+use crate::extract::DeferredJson;
 use crate::idempotency::{IdempotencyKey, idempotent};
 use crate::routes::orders::{scope, time_bound};
 use crate::routes::users::page_of;
@@ -159,8 +160,9 @@ pub async fn create(
     caller: AuthUser,
     order_id: web::Path<Uuid>,
     key: IdempotencyKey,
-    body: web::Json<NewPaymentRequest>,
+    body: DeferredJson<NewPaymentRequest>,
 ) -> ApiResult<HttpResponse> {
+    let body = body.read().await?;
     validate(&body, &state.settings.payments)?;
     let order_id = order_id.into_inner();
     let reply = idempotent(
@@ -168,7 +170,7 @@ pub async fn create(
         caller.id,
         "payments.create",
         &key,
-        &(order_id, &*body),
+        &(order_id, &body),
         async |tx: &mut PgConnection| start(&state, tx, &caller, order_id, &body).await,
     )
     .await?;

@@ -15,6 +15,7 @@ use comptoir_domain::{StoreError, categories};
 
 use crate::auth::AuthUser;
 use crate::error::{ApiError, ApiResult, FieldErrors};
+use crate::extract::DeferredJson;
 use crate::state::AppState;
 use crate::validate::{add, check_text, ensure_valid};
 
@@ -166,10 +167,10 @@ async fn check_category(tx: &mut sqlx::PgConnection, category: Option<Uuid>) -> 
 pub async fn create(
     state: web::Data<AppState>,
     caller: AuthUser,
-    body: web::Json<NewProductRequest>,
+    body: DeferredJson<NewProductRequest>,
 ) -> ApiResult<HttpResponse> {
     seller_or_admin(&caller)?;
-    let body = body.into_inner();
+    let body = body.read().await?;
     check_product(ProductFields {
         sku: Some(&body.sku),
         name: Some(&body.name),
@@ -256,10 +257,10 @@ pub async fn update(
     state: web::Data<AppState>,
     caller: AuthUser,
     id: web::Path<Uuid>,
-    body: web::Json<ProductUpdate>,
+    body: DeferredJson<ProductUpdate>,
 ) -> ApiResult<web::Json<ProductView>> {
     seller_or_admin(&caller)?;
-    let body = body.into_inner();
+    let body = body.read().await?;
     check_product(ProductFields {
         sku: body.sku.as_deref(),
         name: body.name.as_deref(),

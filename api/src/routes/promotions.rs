@@ -18,6 +18,7 @@ use comptoir_domain::types::Role;
 
 use crate::auth::{MaybeUser, Merchant};
 use crate::error::{ApiError, ApiResult, FieldErrors};
+use crate::extract::DeferredJson;
 use crate::routes::users::page_of;
 use crate::state::AppState;
 use crate::validate::{add, sane_time};
@@ -120,9 +121,9 @@ async fn check_scope(
 pub async fn create(
     state: web::Data<AppState>,
     Merchant(actor): Merchant,
-    body: web::Json<NewPromotionRequest>,
+    body: DeferredJson<NewPromotionRequest>,
 ) -> ApiResult<HttpResponse> {
-    let body = body.into_inner();
+    let body = body.read().await?;
     body.validate()?;
     check_scope(&state, actor.id, actor.role, body.shop_id).await?;
     let mut tx = state.pool.begin().await?;
@@ -195,8 +196,16 @@ pub async fn list(
         shop_id: query.shop_id,
         visible_to,
     };
-    let page = page_of(query.page, query.per_page);
-    Ok(web::Json(
-        promotions::list(&state.pool, &filter, page).await?,
-    ))
+    let mut page =
+        promotions::list(&state.pool, &filter, page_of(query.page, query.per_page)).await?;
+    // Who created a promotion is for admins and its author: a seller's id (or an admin's) is
+    // not public, as a shop's owner_id is not.
+    if !caller.is_admin() {
+        for promotion in &mut page.items {
+            if promotion.created_by != caller.id() {
+                promotion.created_by = None;
+            }
+        }
+    }
+    Ok(web::Json(page))
 }

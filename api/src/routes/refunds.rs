@@ -13,11 +13,11 @@ use comptoir_domain::action_log::{self, Action};
 use comptoir_domain::money::Money;
 use comptoir_domain::payments::refunds::{self, NewRefund, Refund};
 use comptoir_domain::payments::{self, settle};
-use comptoir_domain::types::Role;
 use comptoir_jobs::payments::RefundPayment;
 
-use crate::auth::AuthUser;
+use crate::auth::Merchant;
 use crate::error::{ApiError, ApiResult};
+use crate::extract::DeferredJson;
 use crate::routes::orders::scope;
 use crate::state::AppState;
 
@@ -63,10 +63,11 @@ fn amount_of(request: &RefundRequest, currency: &str, left: i64) -> ApiResult<i6
     (status = 422, description = "validation_failed, refund_exceeds_balance", body = crate::error::Problem, content_type = "application/problem+json")))]
 pub async fn create(
     state: web::Data<AppState>,
-    caller: AuthUser,
+    Merchant(caller): Merchant,
     id: web::Path<Uuid>,
-    body: web::Json<RefundRequest>,
+    body: DeferredJson<RefundRequest>,
 ) -> ApiResult<HttpResponse> {
+    let body = body.read().await?;
     if body
         .reason
         .as_ref()
@@ -80,12 +81,6 @@ pub async fn create(
     payments::find(&state.pool, *id, scope(&caller))
         .await?
         .ok_or(ApiError::NotFound)?;
-    if !(caller.role.is_admin() || caller.role == Role::Seller) {
-        return Err(ApiError::Forbidden {
-            code: "forbidden",
-            detail: "refunds are made by the shop's seller or an admin".to_owned(),
-        });
-    }
     let mut tx = state.pool.begin().await?;
     let payment = settle::lock(&mut tx, *id)
         .await?

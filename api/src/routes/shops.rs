@@ -18,6 +18,7 @@ use comptoir_domain::users;
 
 use crate::auth::{Admin, AuthUser, MaybeUser};
 use crate::error::{ApiError, ApiResult, FieldErrors};
+use crate::extract::DeferredJson;
 use crate::routes::users::page_of;
 use crate::state::AppState;
 use crate::validate::{add, check_text, ensure_valid, sane_time};
@@ -55,9 +56,9 @@ fn check_limit(errors: &mut FieldErrors, item_limit: Option<i32>) {
 pub async fn create(
     state: web::Data<AppState>,
     Admin(actor): Admin,
-    body: web::Json<NewShopRequest>,
+    body: DeferredJson<NewShopRequest>,
 ) -> ApiResult<HttpResponse> {
-    let body = body.into_inner();
+    let body = body.read().await?;
     let mut errors = FieldErrors::new();
     check_text(&mut errors, "name", &body.name, 200, true);
     check_text(&mut errors, "description", &body.description, 5000, false);
@@ -232,9 +233,9 @@ pub async fn update(
     state: web::Data<AppState>,
     Admin(actor): Admin,
     id: web::Path<Uuid>,
-    body: web::Json<ShopUpdate>,
+    body: DeferredJson<ShopUpdate>,
 ) -> ApiResult<web::Json<Shop>> {
-    let body = body.into_inner();
+    let body = body.read().await?;
     let mut errors = FieldErrors::new();
     if let Some(status) = body.status.as_deref().filter(|s| !STATUSES.contains(s)) {
         let message = format!("must be one of {}, not `{status}`", STATUSES.join(", "));
@@ -281,8 +282,9 @@ pub async fn set_duration(
     state: web::Data<AppState>,
     Admin(actor): Admin,
     id: web::Path<Uuid>,
-    body: web::Json<DurationRequest>,
+    body: DeferredJson<DurationRequest>,
 ) -> ApiResult<web::Json<Shop>> {
+    let body = body.read().await?;
     let changes = ShopChanges {
         start_date: Some(body.start_date),
         end_date: Some(body.end_date),

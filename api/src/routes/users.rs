@@ -14,6 +14,7 @@ use comptoir_domain::{sessions, users};
 
 use crate::auth::{Admin, banned};
 use crate::error::{ApiError, ApiResult};
+use crate::extract::DeferredJson;
 use crate::routes::auth::UserView;
 use crate::state::AppState;
 
@@ -97,10 +98,10 @@ pub async fn update(
     state: web::Data<AppState>,
     Admin(actor): Admin,
     id: web::Path<Uuid>,
-    body: web::Json<UserUpdate>,
+    body: DeferredJson<UserUpdate>,
 ) -> ApiResult<web::Json<UserView>> {
     let id = id.into_inner();
-    let body = body.into_inner();
+    let body = body.read().await?;
     if body.banned.is_none() && body.role.is_none() {
         return Err(ApiError::field("banned", "give `banned` and/or `role`"));
     }

@@ -22,6 +22,7 @@ use comptoir_jobs::sms::text_order;
 
 use crate::auth::AuthUser;
 use crate::error::{ApiError, ApiResult};
+use crate::extract::DeferredJson;
 use crate::routes::users::page_of;
 use crate::state::AppState;
 use crate::validate::sane_time;
@@ -139,9 +140,9 @@ pub async fn update(
     state: web::Data<AppState>,
     caller: AuthUser,
     id: web::Path<Uuid>,
-    body: web::Json<OrderUpdate>,
+    body: DeferredJson<OrderUpdate>,
 ) -> ApiResult<web::Json<Order>> {
-    let to = body.into_inner().status;
+    let to = body.read().await?.status;
     check_status(&to)?;
     let mut tx = state.pool.begin().await?;
     let order = orders::lock(&mut tx, *id)

@@ -21,6 +21,7 @@ use comptoir_jobs::sms::text_order;
 
 use crate::auth::Client;
 use crate::error::{ApiError, ApiResult, FieldErrors};
+use crate::extract::DeferredJson;
 use crate::idempotency::{IdempotencyKey, idempotent};
 use crate::state::AppState;
 use crate::validate::add;
@@ -148,15 +149,16 @@ pub async fn create(
     state: web::Data<AppState>,
     Client(caller): Client,
     key: IdempotencyKey,
-    body: web::Json<NewOrderRequest>,
+    body: DeferredJson<NewOrderRequest>,
 ) -> ApiResult<HttpResponse> {
+    let body = body.read().await?;
     let items = validate(&body)?;
     let reply = idempotent(
         &state,
         caller.id,
         "orders.create",
         &key,
-        &*body,
+        &body,
         async |tx: &mut PgConnection| {
             let new = NewOrder {
                 client_id: caller.id,

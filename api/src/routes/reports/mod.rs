@@ -23,6 +23,7 @@ use comptoir_storage::StorageError;
 
 use crate::auth::Merchant;
 use crate::error::{ApiError, ApiResult};
+use crate::extract::DeferredJson;
 use crate::idempotency::{IdempotencyKey, idempotent};
 use crate::routes::users::page_of;
 use crate::state::AppState;
@@ -106,8 +107,9 @@ pub async fn create(
     state: web::Data<AppState>,
     caller: Merchant,
     key: IdempotencyKey,
-    body: web::Json<NewReportRequest>,
+    body: DeferredJson<NewReportRequest>,
 ) -> ApiResult<HttpResponse> {
+    let body = body.read().await?;
     let checked = body.check()?;
     let scope_owner_id = viewer(&caller);
     if let Some(shop_id) = checked.filters.shop_id {
@@ -122,7 +124,7 @@ pub async fn create(
         caller_id,
         "reports.create",
         &key,
-        &*body,
+        &body,
         async |tx: &mut PgConnection| {
             let report = reports::insert(
                 tx,
