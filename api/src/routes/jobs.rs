@@ -15,6 +15,7 @@ use comptoir_jobs::queues;
 
 use crate::auth::Admin;
 use crate::error::{ApiError, ApiResult};
+use crate::extract::DeferredJson;
 use crate::routes::users::page_of;
 use crate::state::AppState;
 
@@ -168,8 +169,9 @@ const MAX_BULK_RETRY: u32 = 1000;
 pub async fn retry_dead(
     state: web::Data<AppState>,
     Admin(actor): Admin,
-    body: web::Json<RetryDeadRequest>,
+    body: DeferredJson<RetryDeadRequest>,
 ) -> ApiResult<web::Json<RetriedJobs>> {
+    let body = body.read().await?;
     let limit = body.limit.unwrap_or(MAX_BULK_RETRY);
     if !(1..=MAX_BULK_RETRY).contains(&limit) {
         return Err(ApiError::field(

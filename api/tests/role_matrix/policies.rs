@@ -199,6 +199,10 @@ pub fn table(f: &Fixture) -> Vec<Policy> {
         rule("POST /v1/admin/jobs/canary", Admin),
         rule("GET /v1/admin/jobs/{id}", Admin).at([ids.job]),
         rule("POST /v1/admin/jobs/{id}/retry", Admin).at([ids.job]),
+        rule("POST /v1/admin/jobs/{id}/cancel", Admin).at([ids.job]),
+        rule("POST /v1/admin/jobs/retry", Admin).json(json!({"queue": "email"})),
+        rule("GET /v1/admin/queues", Admin),
+        rule("GET /v1/admin/workers", Admin),
         rule("GET /v1/admin/sms", Admin),
         rule("GET /v1/action-logs", Admin),
         rule("POST /v1/shops", Admin).json(json!({
