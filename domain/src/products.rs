@@ -146,15 +146,36 @@ pub struct NewProduct<'a> {
     pub features: &'a serde_json::Value,
 }
 
-/// The shop's owner and item limit, its row locked until the end of the transaction, so that
-/// concurrent creations cannot overshoot the limit together.
-pub async fn lock_shop(tx: &mut PgConnection, shop_id: Uuid) -> StoreResult<Option<(Uuid, i32)>> {
-    Ok(
-        sqlx::query_as("SELECT owner_id, item_limit FROM shops WHERE id = $1 FOR UPDATE")
-            .bind(shop_id)
-            .fetch_optional(tx)
-            .await?,
+/// A shop's catalogue, locked until the end of the transaction.
+#[derive(Debug, Clone, Copy, sqlx::FromRow)]
+pub struct CatalogueLock {
+    pub owner_id: Uuid,
+    pub item_limit: i32,
+    /// One more than when the lock was last taken (see the `catalogue_version` migration).
+    pub catalogue_version: i64,
+}
+
+/// Locks the shop's catalogue until the end of the transaction, so that concurrent writers of
+/// its products cannot overshoot the item limit together. The lock is an update of the shop row
+/// (two of them wait for each other), so that each taking of it bumps `catalogue_version`.
+pub async fn lock_catalogue(
+    tx: &mut PgConnection,
+    shop_id: Uuid,
+) -> StoreResult<Option<CatalogueLock>> {
+    Ok(sqlx::query_as(
+        "UPDATE shops SET catalogue_version = catalogue_version + 1 WHERE id = $1 \
+         RETURNING owner_id, item_limit, catalogue_version",
     )
+    .bind(shop_id)
+    .fetch_optional(tx)
+    .await?)
+}
+
+/// The shop's owner and item limit, its catalogue locked as by [`lock_catalogue`].
+pub async fn lock_shop(tx: &mut PgConnection, shop_id: Uuid) -> StoreResult<Option<(Uuid, i32)>> {
+    Ok(lock_catalogue(tx, shop_id)
+        .await?
+        .map(|lock| (lock.owner_id, lock.item_limit)))
 }
 
 /// Products of the shop that count against its item limit (not deleted).

@@ -1,40 +1,49 @@
 //! Bulk import benchmark against the real services (see README "Benchmarks"): a generated CSV
 //! of N rows uploaded through the API and imported by one real worker process — rows per
-//! second and the worker's peak RSS (VmHWM) — next to `psql \copy` of the same file into a
-//! plain table, the floor for getting those bytes into Postgres at all.
+//! second and the worker's peak RSS (VmHWM) — next to its floor: `psql \copy` of the same rows,
+//! as product columns of the same shop, into the bench database's real `products` table with
+//! all its indexes, constraints and foreign keys, emptied again before the import.
 //!
 //! Run: `scripts/services.sh && COMPTOIR_ENV=test cargo bench -p comptoir-worker --bench imports`
 //! Sizes: BENCH_IMPORT_ROWS (comma-separated, default "100000,1000000").
 
-use std::io::Write;
+use std::io::{BufWriter, Write};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use reqwest::multipart::{Form, Part};
 use serde_json::{Value, json};
+use uuid::Uuid;
 
 use comptoir_domain::config::Settings;
+use comptoir_domain::new_id;
+use comptoir_testkit::market::TestShop;
 use comptoir_testkit::{TestApp, test_settings, wait_until, worker_env};
 
-/// Rows of our format, varied enough to look like a real catalogue.
-fn generate_csv(rows: usize) -> Vec<u8> {
-    let mut csv = Vec::with_capacity(rows * 90);
-    csv.extend_from_slice(b"sku,name,description,price,currency,stock,color,size\n");
+/// Rows of our format, varied enough to look like a real catalogue, into `csv`; the same rows
+/// as `products` columns of `shop_id` (see [`FLOOR_COLUMNS`]) into `floor`.
+fn generate(rows: usize, shop_id: Uuid, csv: &mut impl Write, floor: &mut impl Write) {
+    csv.write_all(b"sku,name,description,price,currency,stock,color,size\n")
+        .expect("write csv");
     let colors = ["indigo", "ochre", "white", "black"];
     let sizes = ["S", "M", "L", "XL"];
     for n in 0..rows {
-        writeln!(
-            csv,
+        // XOF has no minor unit: the price is also the amount.
+        let fields = format!(
             "SKU-{n:08},Boubou {n},\"Coton bazin, brodé main\",{},XOF,{},{},{}",
             5_000 + n % 95_000,
             n % 50,
             colors[n % 4],
             sizes[n % 4]
-        )
-        .expect("in memory");
+        );
+        writeln!(csv, "{fields}").expect("write csv");
+        writeln!(floor, "{},{shop_id},{fields}", new_id()).expect("write floor rows");
     }
-    csv
 }
+
+const FLOOR_COLUMNS: &str =
+    "id, shop_id, sku, name, description, price_amount, currency, stock, color, size";
 
 /// Peak resident set of a process, in MiB.
 fn peak_rss_mib(pid: u32) -> f64 {
@@ -47,8 +56,9 @@ fn peak_rss_mib(pid: u32) -> f64 {
     kib / 1024.0
 }
 
-/// Seconds `psql \copy` takes to load `path` into a plain table of the same columns.
-fn psql_copy(settings: &Settings, path: &std::path::Path) -> f64 {
+/// Seconds `psql \copy` takes to load the floor rows at `path` into `products`, which is then
+/// emptied so that the import starts from the same empty table.
+fn psql_copy(settings: &Settings, path: &Path) -> f64 {
     let url = settings.database.url.expose();
     let run = |sql: &str| {
         let status = Command::new("psql")
@@ -58,16 +68,14 @@ fn psql_copy(settings: &Settings, path: &std::path::Path) -> f64 {
             .expect("psql runs");
         assert!(status.success(), "psql failed: {sql}");
     };
-    run(
-        "DROP TABLE IF EXISTS bench_copy; CREATE TABLE bench_copy (sku text, name text, \
-         description text, price bigint, currency text, stock int, color text, size text)",
-    );
     let started = Instant::now();
     run(&format!(
-        "\\copy bench_copy FROM '{}' CSV HEADER",
+        "\\copy products ({FLOOR_COLUMNS}) FROM '{}' CSV",
         path.display()
     ));
-    started.elapsed().as_secs_f64()
+    let seconds = started.elapsed().as_secs_f64();
+    run("TRUNCATE products CASCADE");
+    seconds
 }
 
 struct Measured {
@@ -75,9 +83,7 @@ struct Measured {
     peak_rss_mib: f64,
 }
 
-async fn import_once(app: &TestApp, rows: usize, csv: Vec<u8>) -> Measured {
-    let shop = app.shop().await;
-    app.set_item_limit(shop.id, rows).await;
+async fn import_once(app: &TestApp, shop: &TestShop, rows: usize, csv: Vec<u8>) -> Measured {
     let form = Form::new()
         .text("shop_id", shop.id.to_string())
         .part("file", Part::bytes(csv).file_name("products.csv"));
@@ -129,22 +135,30 @@ async fn main() {
         .split(',')
         .filter_map(|size| size.trim().parse().ok())
         .collect();
-    println!("| rows | CSV | import (worker) | rows/s | worker peak RSS | psql \\copy | rows/s |");
-    println!("|---|---|---|---|---|---|---|");
+    println!(
+        "| rows | CSV | import (worker) | rows/s | worker peak RSS | \\copy into products | rows/s | ratio |"
+    );
+    println!("|---|---|---|---|---|---|---|---|");
     for rows in sizes {
         let app = TestApp::spawn(test_settings(&[]).await).await;
-        let csv = generate_csv(rows);
-        let file = tempfile::NamedTempFile::new().expect("temp file");
-        std::fs::write(file.path(), &csv).expect("write csv");
+        let shop = app.shop().await;
+        app.set_item_limit(shop.id, rows).await;
+        let floor_file = tempfile::NamedTempFile::new().expect("temp file");
+        let mut floor = BufWriter::new(floor_file.as_file());
+        let mut csv = Vec::with_capacity(rows * 90);
+        generate(rows, shop.id, &mut csv, &mut floor);
+        floor.flush().expect("flush floor rows");
+        drop(floor);
         let megabytes = csv.len() as f64 / 1_048_576.0;
-        let copy = psql_copy(&app.settings, file.path());
-        let import = import_once(&app, rows, csv).await;
+        let copy = psql_copy(&app.settings, floor_file.path());
+        let import = import_once(&app, &shop, rows, csv).await;
         println!(
-            "| {rows} | {megabytes:.1} MiB | {:.2} s | {:.0} | {:.1} MiB | {copy:.2} s | {:.0} |",
+            "| {rows} | {megabytes:.1} MiB | {:.2} s | {:.0} | {:.1} MiB | {copy:.2} s | {:.0} | {:.2} |",
             import.seconds,
             rows as f64 / import.seconds,
             import.peak_rss_mib,
             rows as f64 / copy,
+            copy / import.seconds,
         );
     }
 }

@@ -1,7 +1,10 @@
-//! Bulk imports: the import record users poll, its row errors, and (in [`batch`]) the
-//! per-batch writes the worker commits together.
+//! Bulk imports: the import record users poll, its row errors, and the per-batch writes the
+//! worker commits together: rows loaded by COPY ([`staging`]), merged set-wise into the
+//! catalogue ([`merge`]), with their errors and counters ([`batch`]).
 
 pub mod batch;
+pub mod merge;
+pub mod staging;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;

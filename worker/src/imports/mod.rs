@@ -14,6 +14,7 @@ mod images;
 mod layout;
 mod own;
 mod reader;
+mod room;
 mod shopify;
 mod writer;
 

@@ -1,22 +1,23 @@
-//! Writes one batch of parsed rows in one transaction: the shop is locked (so its item limit
-//! holds against concurrent creations), SKUs already seen in the file are refused, new products
-//! are inserted within the limit, changed ones updated, and the row errors and counters are
-//! recorded with them, and the rows' prepared images attached. A dry run does the same writes
-//! inside a savepoint it rolls back, so it reports exactly what a real run would do — except
-//! for the rows' images, which it only checks for presence.
+//! Writes one batch of parsed rows in one transaction. The rows are loaded by COPY into a
+//! staging table and merged set-wise (see `comptoir_domain::imports::merge`): SKUs already seen
+//! in the file are refused, new products inserted within the shop's room ([`Room`]), changed
+//! ones updated, deleted ones revived, and the row errors and counters recorded with them, and
+//! the rows' prepared images attached. A dry run does the same writes inside a savepoint it
+//! rolls back, so it reports exactly what a real run would do — except for the rows' images,
+//! which it only checks for presence.
 
-use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 
-use sqlx::PgConnection;
-use uuid::Uuid;
+use sqlx::{Connection, PgConnection};
 
-use comptoir_domain::imports::batch::{self, Existing, ProductRow, Progress};
-use comptoir_domain::imports::{Import, RowError};
-use comptoir_domain::{new_id, product_images, products};
+use comptoir_domain::imports::batch::{self, Progress};
+use comptoir_domain::imports::merge::{self, Written};
+use comptoir_domain::imports::{Import, RowError, staging};
+use comptoir_domain::product_images;
 
 use super::archive::ImageArchive;
 use super::images::BatchImages;
+use super::room::Room;
 use super::{Candidate, Importer, Outcome, Parsed, Unit};
 use crate::error::{JobError, ResultExt};
 
@@ -24,9 +25,7 @@ pub struct BatchWriter<'a> {
     importer: &'a Importer,
     import: &'a Import,
     archive: Option<Arc<Mutex<ImageArchive>>>,
-    /// Products a dry run would have created so far: nothing is written, yet they count
-    /// against the item limit of the batches that follow.
-    dry_created: i64,
+    room: Room,
 }
 
 impl<'a> BatchWriter<'a> {
@@ -39,7 +38,7 @@ impl<'a> BatchWriter<'a> {
             importer,
             import,
             archive,
-            dry_created: 0,
+            room: Room::default(),
         }
     }
 
@@ -66,172 +65,85 @@ impl<'a> BatchWriter<'a> {
         progress.failed += failed.len() as i32;
         errors.extend(failed.into_iter().flatten());
 
+        let (import_id, shop_id) = (self.import.id, self.import.shop_id);
         let mut tx = self.importer.pool.begin().await.transient()?;
-        let item_limit = products::lock_shop(&mut tx, self.import.shop_id)
-            .await
-            .transient()?
-            .map(|(_, limit)| i64::from(limit))
-            .ok_or_else(|| Outcome::Refused("the shop no longer exists".to_owned()))?;
-        let candidates = self
-            .claim(&mut tx, candidates, &mut errors, &mut progress)
-            .await?;
-        let live = products::count_live(&mut tx, self.import.shop_id)
-            .await
-            .transient()?;
-        let room = item_limit - live - self.dry_created;
-        let plan = self
-            .plan(&mut tx, &candidates, room, &mut errors, &mut progress)
-            .await?;
-        if self.import.dry_run {
-            let mut savepoint = sqlx::Connection::begin(&mut *tx).await.transient()?;
-            self.write(&mut savepoint, &plan, &mut progress).await?;
-            savepoint.rollback().await.transient()?;
-            self.dry_created += i64::from(progress.created);
-        } else {
-            self.write(&mut tx, &plan, &mut progress).await?;
+        let lease = self.room.lock(&mut tx, shop_id).await?;
+        let rows: Vec<_> = candidates.iter().map(|c| &c.row).collect();
+        staging::load(&mut tx, &rows).await.transient()?;
+        let before_merge = errors.len();
+        for (line, sku) in merge::claim(&mut tx, import_id).await.transient()? {
+            let reason = format!("SKU {sku:?} already appears on an earlier line");
+            errors.push(sku_error(line, reason));
         }
+        merge::resolve(&mut tx, shop_id).await.transient()?;
+        for line in merge::refuse_past(&mut tx, lease.room).await.transient()? {
+            let reason = "item_limit_reached: the shop's item limit allows no more products";
+            errors.push(sku_error(line, reason.to_owned()));
+        }
+        progress.failed += (errors.len() - before_merge) as i32;
+        let written = if self.import.dry_run {
+            let mut savepoint = tx.begin().await.transient()?;
+            let written = self.write(&mut savepoint, &candidates).await?;
+            savepoint.rollback().await.transient()?;
+            written
+        } else {
+            self.write(&mut tx, &candidates).await?
+        };
+        progress.created += written.created as i32;
+        progress.updated += written.updated as i32;
         batch::record_errors(
             &mut tx,
-            self.import.id,
+            import_id,
             &errors,
             self.importer.settings.max_stored_errors,
         )
         .await
         .transient()?;
-        batch::advance(&mut tx, self.import.id, progress)
+        batch::advance(&mut tx, import_id, progress)
             .await
             .transient()?;
         tx.commit().await.transient()?;
+        self.room
+            .committed(lease, written.created, self.import.dry_run);
         Ok(())
     }
 
-    /// Claims the batch's SKUs for this import; a SKU an earlier line took fails its row.
-    async fn claim(
-        &self,
-        tx: &mut PgConnection,
-        candidates: Vec<Candidate>,
-        errors: &mut Vec<RowError>,
-        progress: &mut Progress,
-    ) -> Result<Vec<Candidate>, JobError> {
-        let skus: Vec<&str> = candidates.iter().map(|c| c.row.sku.as_str()).collect();
-        let lines: Vec<i64> = candidates.iter().map(|c| c.row.line).collect();
-        let claimed = batch::claim_skus(tx, self.import.id, &skus, &lines)
-            .await
-            .transient()?;
-        let (kept, duplicates): (Vec<Candidate>, Vec<Candidate>) = candidates
-            .into_iter()
-            .partition(|c| claimed.contains(&c.row.line));
-        for duplicate in duplicates {
-            progress.failed += 1;
-            errors.push(row_error(
-                &duplicate.row,
-                "sku",
-                format!(
-                    "SKU {:?} already appears on an earlier line",
-                    duplicate.row.sku
-                ),
-            ));
-        }
-        Ok(kept)
-    }
-
-    /// Splits the rows into updates of live products and creations (new SKUs, or deleted
-    /// products revived), refusing creations beyond the shop's room.
-    async fn plan(
-        &self,
-        tx: &mut PgConnection,
-        candidates: &'a [Candidate],
-        mut room: i64,
-        errors: &mut Vec<RowError>,
-        progress: &mut Progress,
-    ) -> Result<Plan<'a>, JobError> {
-        let skus: Vec<&str> = candidates.iter().map(|c| c.row.sku.as_str()).collect();
-        let existing = batch::existing(tx, self.import.shop_id, &skus)
-            .await
-            .transient()?;
-        let mut plan = Plan::default();
-        for candidate in candidates {
-            match existing.get(&candidate.row.sku) {
-                Some(Existing { id, deleted: false }) => plan.updates.push((*id, candidate)),
-                found if room > 0 => {
-                    room -= 1;
-                    match found {
-                        Some(Existing { id, .. }) => plan.revivals.push((*id, candidate)),
-                        None => plan.creations.push((new_id(), candidate)),
-                    }
-                }
-                _ => {
-                    progress.failed += 1;
-                    errors.push(row_error(
-                        &candidate.row,
-                        "sku",
-                        "item_limit_reached: the shop's item limit allows no more products",
-                    ));
-                }
-            }
-        }
-        Ok(plan)
-    }
-
+    /// Merges the staged rows into the catalogue and attaches their prepared images.
     async fn write(
         &self,
         tx: &mut PgConnection,
-        plan: &Plan<'_>,
-        progress: &mut Progress,
-    ) -> Result<(), JobError> {
-        let shop_id = self.import.shop_id;
-        let (ids, rows) = columns(&plan.creations);
-        batch::insert_new(tx, shop_id, &ids, &rows)
-            .await
-            .transient()?;
-        let (ids, rows) = columns(&plan.revivals);
-        batch::update_changed(tx, shop_id, &ids, &rows)
-            .await
-            .transient()?;
-        let (ids, rows) = columns(&plan.updates);
-        let changed: HashSet<Uuid> = batch::update_changed(tx, shop_id, &ids, &rows)
-            .await
-            .transient()?;
-        progress.created += (plan.creations.len() + plan.revivals.len()) as i32;
-        progress.updated += changed.len() as i32;
+        candidates: &[Candidate],
+    ) -> Result<Written, JobError> {
+        let written = merge::write(tx, self.import.shop_id).await.transient()?;
+        let with_images: Vec<&Candidate> = candidates
+            .iter()
+            .filter(|c| !c.prepared.is_empty())
+            .collect();
+        if with_images.is_empty() {
+            return Ok(written);
+        }
+        let lines: Vec<i64> = with_images.iter().map(|c| c.row.line).collect();
+        let products = staging::product_ids(tx, &lines).await.transient()?;
         let source_key = self.import.images_key.as_deref().unwrap_or_default();
-        for (product_id, candidate) in plan.all() {
+        for candidate in with_images {
+            // A row refused by the merge has no product, and its images stay unattached.
+            let Some(&product_id) = products.get(&candidate.row.line) else {
+                continue;
+            };
             for (position, image) in candidate.prepared.iter().enumerate() {
                 product_images::attach(tx, product_id, position as i32, source_key, image)
                     .await
                     .transient()?;
             }
         }
-        Ok(())
+        Ok(written)
     }
 }
 
-/// The batch's rows by what happens to them, each with its product id.
-#[derive(Default)]
-struct Plan<'a> {
-    creations: Vec<(Uuid, &'a Candidate)>,
-    revivals: Vec<(Uuid, &'a Candidate)>,
-    updates: Vec<(Uuid, &'a Candidate)>,
-}
-
-impl Plan<'_> {
-    fn all(&self) -> impl Iterator<Item = (Uuid, &Candidate)> {
-        self.creations
-            .iter()
-            .chain(&self.revivals)
-            .chain(&self.updates)
-            .map(|(id, candidate)| (*id, *candidate))
-    }
-}
-
-fn columns<'c>(rows: &[(Uuid, &'c Candidate)]) -> (Vec<Uuid>, Vec<&'c ProductRow>) {
-    rows.iter().map(|(id, c)| (*id, &c.row)).unzip()
-}
-
-fn row_error(row: &ProductRow, column: &str, reason: impl Into<String>) -> RowError {
+fn sku_error(line: i64, reason: String) -> RowError {
     RowError {
-        line: row.line,
-        column: column.to_owned(),
-        reason: reason.into(),
+        line,
+        column: "sku".to_owned(),
+        reason,
     }
 }
