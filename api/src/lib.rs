@@ -2,6 +2,7 @@
 
 pub mod auth;
 mod body_timeout;
+mod degraded;
 pub mod error;
 mod extract;
 pub mod idempotency;
