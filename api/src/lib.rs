@@ -2,6 +2,7 @@
 
 pub mod auth;
 mod body_timeout;
+mod catalogue_cache;
 mod degraded;
 pub mod error;
 mod extract;

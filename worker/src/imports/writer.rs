@@ -102,6 +102,9 @@ impl<'a> BatchWriter<'a> {
             .await
             .transient()?;
         tx.commit().await.transient()?;
+        if !self.import.dry_run {
+            self.importer.catalogue.bump().await;
+        }
         Ok(())
     }
 
