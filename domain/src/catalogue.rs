@@ -162,7 +162,7 @@ pub async fn count(db: &mut PgConnection, filter: &CatalogueFilter) -> StoreResu
 }
 
 /// A page of the catalogue; `total` is the [`count`] of `filter` (known from a cache, or
-/// counted here when `None`). A page past the matches costs no query.
+/// counted here when `None`). A page past the (counted) matches costs no query.
 pub async fn list(
     db: &mut PgConnection,
     filter: &CatalogueFilter,
@@ -174,7 +174,8 @@ pub async fn list(
         Some(total) => total,
         None => count(db, filter).await?,
     };
-    let items = if page.offset() >= total {
+    // A capped total says nothing of what lies past the cap.
+    let items = if total < MAX_COUNTED && page.offset() >= total {
         Vec::new()
     } else {
         bind_filter!(sqlx::query_as(page_sql(filter, sort, total)), filter)
