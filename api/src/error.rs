@@ -51,6 +51,9 @@ pub enum ApiError {
     RequestTimeout,
     #[error("{0}")]
     Unavailable(&'static str),
+    /// A statement ran past its `statement_timeout` (SQLSTATE 57014): 503 with Retry-After.
+    #[error("the query took too long")]
+    QueryTimeout,
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
 }
@@ -113,6 +116,7 @@ impl ApiError {
             ApiError::UnsupportedMediaType => "unsupported_media_type",
             ApiError::RequestTimeout => "request_timeout",
             ApiError::Unavailable(_) => "service_unavailable",
+            ApiError::QueryTimeout => "query_timeout",
             ApiError::Internal(_) => "internal_error",
         }
     }
@@ -133,7 +137,7 @@ impl ApiError {
             ApiError::PayloadTooLarge => "Payload too large",
             ApiError::UnsupportedMediaType => "Unsupported media type",
             ApiError::RequestTimeout => "Request timeout",
-            ApiError::Unavailable(_) => "Service unavailable",
+            ApiError::Unavailable(_) | ApiError::QueryTimeout => "Service unavailable",
             ApiError::Internal(_) => "Internal server error",
         }
     }
@@ -159,6 +163,9 @@ impl ApiError {
                 Some("this address holds too many open connections; reuse or close some".to_owned())
             }
             ApiError::Unavailable(what) => Some((*what).to_owned()),
+            ApiError::QueryTimeout => {
+                Some("the query took too long; try again later or narrow the filters".to_owned())
+            }
             ApiError::Internal(_) => {
                 Some("an unexpected error occurred; it has been logged".to_owned())
             }
@@ -172,7 +179,7 @@ impl ApiError {
             | ApiError::RateLimited {
                 retry_after_secs, ..
             } => Some(*retry_after_secs),
-            ApiError::Unavailable(_) => Some(5),
+            ApiError::Unavailable(_) | ApiError::QueryTimeout => Some(5),
             ApiError::TooManyConnections => Some(1),
             _ => None,
         }
@@ -198,7 +205,7 @@ impl ResponseError for ApiError {
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
-            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Unavailable(_) | ApiError::QueryTimeout => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -271,6 +278,10 @@ impl From<sqlx::Error> for ApiError {
         let code = err
             .as_database_error()
             .and_then(|db| db.code().map(|c| c.into_owned()));
+        if code.as_deref() == Some("57014") {
+            tracing::warn!(error = %err, "query cancelled by its statement timeout");
+            return ApiError::QueryTimeout;
+        }
         if matches!(code.as_deref(), Some("22021" | "22P05")) {
             return ApiError::Validation {
                 detail: "the request contains characters that cannot be stored (e.g. a NUL byte)"

@@ -2,7 +2,9 @@
 
 pub mod auth;
 mod body_timeout;
+mod catalogue_cache;
 mod connections;
+mod degraded;
 pub mod error;
 mod extract;
 pub mod idempotency;

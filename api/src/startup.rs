@@ -14,10 +14,12 @@ use tokio_util::sync::CancellationToken;
 
 use comptoir_domain::config::Settings;
 use comptoir_domain::db;
+use comptoir_jobs::catalogue_cache::CatalogueCache;
 use comptoir_jobs::{Producer, RedisTransport, Relay};
 
 use crate::auth::password;
 use crate::auth::tokens::TokenKeys;
+use crate::catalogue_cache::PageCache;
 use crate::connections::ConnectionTable;
 use crate::limits::{self, Limits};
 use crate::state::AppState;
@@ -77,6 +79,10 @@ impl Application {
             producer,
             webhook_intake,
             limits: Limits::new(redis.clone(), &settings.rate_limits),
+            catalogue: PageCache::new(
+                CatalogueCache::new(redis.clone()),
+                settings.catalogue.cache_ttl_secs,
+            ),
             redis,
             dummy_password_hash: password::dummy_hash().await?,
             views,

@@ -8,6 +8,7 @@ use comptoir_jobs::{Producer, RedisTransport};
 use comptoir_storage::Storage;
 
 use crate::auth::tokens::TokenKeys;
+use crate::catalogue_cache::PageCache;
 use crate::limits::Limits;
 use crate::views::ViewCounter;
 use crate::webhook_intake::WebhookIntake;
@@ -21,6 +22,8 @@ pub struct AppState {
     pub webhook_intake: WebhookIntake,
     pub redis: RedisTransport,
     pub limits: Limits,
+    /// Catalogue pages in Redis; every write the catalogue shows calls `catalogue.bump()`.
+    pub catalogue: PageCache,
     /// Verified against when a login names no account, so both cases take the same time.
     pub dummy_password_hash: String,
     /// Product views, written to Postgres in batches.

@@ -9,6 +9,7 @@ use figment::Figment;
 use figment::providers::{Env, Format, Toml};
 use serde::Deserialize;
 
+mod catalogue;
 mod files;
 mod jobs;
 mod limits;
@@ -16,6 +17,7 @@ mod log;
 mod media;
 mod payments;
 mod sms;
+pub use catalogue::CatalogueSettings;
 pub use files::{ImportSettings, S3Settings, StorageBackend, StorageSettings, ZipLimits};
 pub use jobs::{JobSettings, QueueSettings, WorkerSettings};
 pub use limits::RateLimitSettings;
@@ -67,6 +69,7 @@ pub struct Settings {
     pub otp: OtpSettings,
     pub log: LogSettings,
     pub rate_limits: RateLimitSettings,
+    pub catalogue: CatalogueSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -271,6 +274,7 @@ impl Settings {
             return invalid("auth.max_failed_logins", "must be at least 1");
         }
         limits::validate(&self.rate_limits)?;
+        catalogue::validate(&self.catalogue)?;
         jobs::validate(&self.jobs, &self.worker)?;
         media::validate(&self.images, &self.clamd)?;
         if !self.smtp.from.contains('@') {

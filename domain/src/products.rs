@@ -131,6 +131,8 @@ macro_rules! product_columns {
          variations, features, published, views, sales, deleted_at, created_at, updated_at"
     };
 }
+// The catalogue selects the same columns (not `*`: the stored `search` vector stays in SQL).
+pub(crate) use product_columns;
 
 pub struct NewProduct<'a> {
     pub shop_id: Uuid,

@@ -4,6 +4,7 @@
 //! Redis carries only job ids ([`Message`]s) within a bounded window per queue; payload,
 //! status, attempts and retry times live in the Postgres ledger.
 
+pub mod catalogue_cache;
 pub mod email;
 pub mod images;
 pub mod imports;

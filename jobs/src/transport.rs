@@ -76,7 +76,7 @@ pub struct RedisTransport {
     namespace: Arc<str>,
 }
 
-async fn timed<T, E: Into<TransportError>>(
+pub(crate) async fn timed<T, E: Into<TransportError>>(
     future: impl Future<Output = Result<T, E>>,
 ) -> Result<T, TransportError> {
     tokio::time::timeout(REDIS_TIMEOUT, future)

@@ -7,6 +7,7 @@ use sqlx::PgPool;
 use comptoir_domain::config::Settings;
 use comptoir_domain::db;
 use comptoir_jobs::Producer;
+use comptoir_jobs::catalogue_cache::CatalogueCache;
 use comptoir_storage::Storage;
 
 use crate::dispatch::Handlers;
@@ -29,6 +30,7 @@ pub fn build(
     settings: &Settings,
     pool: &PgPool,
     producer: &Producer,
+    catalogue: &CatalogueCache,
     storage: &Storage,
 ) -> anyhow::Result<Handlers> {
     let pipeline = ImagePipeline::new(&settings.images, &settings.clamd, storage.clone());
@@ -46,6 +48,7 @@ pub fn build(
         shop_sweeper: ShopSweeper {
             pool: pool.clone(),
             producer: producer.clone(),
+            catalogue: catalogue.clone(),
         },
         snapshotter: Snapshotter {
             pool: pool.clone(),
@@ -56,6 +59,7 @@ pub fn build(
             storage: storage.clone(),
             settings: settings.imports.clone(),
             pipeline: pipeline.clone(),
+            catalogue: catalogue.clone(),
         },
         notifier: NotificationFanOut {
             pool: pool.clone(),
@@ -67,6 +71,7 @@ pub fn build(
             pool: pool.clone(),
             storage: storage.clone(),
             pipeline,
+            catalogue: catalogue.clone(),
         },
         reporter: ReportGenerator {
             pool: pool.clone(),
@@ -75,7 +80,7 @@ pub fn build(
             settings: settings.reports.clone(),
             public_url: settings.server.public_url.clone(),
         },
-        payments: PaymentDesk::new(pool.clone(), producer.clone(), settings)?,
+        payments: PaymentDesk::new(pool.clone(), producer.clone(), catalogue.clone(), settings)?,
         sms: SmsDesk::new(
             pool.clone(),
             &settings.sms,

@@ -13,6 +13,7 @@ use tokio_util::sync::CancellationToken;
 
 use comptoir_domain::config::Settings;
 use comptoir_domain::{db, ledger};
+use comptoir_jobs::catalogue_cache::CatalogueCache;
 use comptoir_jobs::{Producer, RedisTransport, RepeatedFailure, queues};
 use comptoir_storage::Storage;
 
@@ -115,7 +116,13 @@ impl WorkerProcess {
                 base: Duration::from_millis(settings.jobs.backoff_base_ms),
                 max: Duration::from_millis(settings.jobs.backoff_max_ms),
             },
-            handlers: handlers::build(settings, &pool, &producer, &storage)?,
+            handlers: handlers::build(
+                settings,
+                &pool,
+                &producer,
+                &CatalogueCache::new(transport.clone()),
+                &storage,
+            )?,
             in_flight: InFlight::default(),
         });
         let heartbeat = Heartbeat {

@@ -8,6 +8,7 @@ use sqlx::PgPool;
 use comptoir_domain::StoreResult;
 use comptoir_domain::shops::{self, SweptShop};
 use comptoir_jobs::Producer;
+use comptoir_jobs::catalogue_cache::CatalogueCache;
 use comptoir_jobs::email::{EmailMessage, SendEmail};
 
 use crate::error::{JobResult, ResultExt};
@@ -18,6 +19,8 @@ pub const REMINDER_DAYS: i32 = 3;
 pub struct ShopSweeper {
     pub pool: PgPool,
     pub producer: Producer,
+    /// Blocked shops leave the catalogue: its cached pages are retired.
+    pub catalogue: CatalogueCache,
 }
 
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -54,6 +57,9 @@ impl ShopSweeper {
             );
         }
         self.producer.commit(tx).await?;
+        if !expired.is_empty() {
+            self.catalogue.bump().await;
+        }
         Ok(SweepReport {
             blocked: expired.len(),
             reminders,

@@ -10,9 +10,13 @@ use chrono::Utc;
 use serde_json::json;
 use uuid::Uuid;
 
+use comptoir_domain::config::Settings;
+use comptoir_domain::money::Money;
+use comptoir_domain::products::{self, NewProduct};
 use comptoir_domain::shops::{self, NewShop};
 use comptoir_domain::types::Role;
-use comptoir_jobs::Producer;
+use comptoir_jobs::catalogue_cache::CatalogueCache;
+use comptoir_jobs::{Producer, RedisTransport};
 use comptoir_testkit::app::unique_email;
 use comptoir_testkit::mail::messages_to;
 use comptoir_testkit::{TestApp, test_settings, wait_until};
@@ -20,6 +24,14 @@ use comptoir_worker::shops::{ShopSweeper, SweepReport};
 use support::{spawn_worker, spawn_worker_process};
 
 const WAIT: Duration = Duration::from_secs(30);
+
+fn sweeper(app: &TestApp, settings: &Settings) -> ShopSweeper {
+    ShopSweeper {
+        pool: app.pool.clone(),
+        producer: Producer::new(settings),
+        catalogue: CatalogueCache::new(RedisTransport::new(&settings.redis).expect("redis")),
+    }
+}
 
 /// A shop whose period ends `ends_in` from now, owned by a fresh account; (shop id, owner email).
 async fn shop_ending_in(app: &TestApp, ends_in: chrono::Duration) -> (Uuid, String) {
@@ -79,10 +91,7 @@ async fn concurrent_sweeps_block_and_email_each_owner_once() {
     let (expired, expired_owner) = shop_ending_in(&app, chrono::Duration::hours(-1)).await;
     let (ending, ending_owner) = shop_ending_in(&app, chrono::Duration::days(2)).await;
     let (far, far_owner) = shop_ending_in(&app, chrono::Duration::days(10)).await;
-    let sweeper = || ShopSweeper {
-        pool: app.pool.clone(),
-        producer: Producer::new(&settings),
-    };
+    let sweeper = || sweeper(&app, &settings);
 
     let (one, two) = (sweeper(), sweeper());
     let (first, second) = tokio::join!(one.sweep(), two.sweep());
@@ -136,10 +145,7 @@ async fn a_reactivated_shop_with_a_new_period_is_public_again() {
     let settings = test_settings(&[]).await;
     let app = TestApp::spawn(settings.clone()).await;
     let (shop, _) = shop_ending_in(&app, chrono::Duration::minutes(-5)).await;
-    let sweeper = ShopSweeper {
-        pool: app.pool.clone(),
-        producer: Producer::new(&settings),
-    };
+    let sweeper = sweeper(&app, &settings);
     sweeper.sweep().await.expect("sweep");
     assert_eq!(status(&app, shop).await, "blocked");
 
@@ -156,6 +162,45 @@ async fn a_reactivated_shop_with_a_new_period_is_public_again() {
         app.get(&format!("/v1/shops/{shop}"), None).await.status(),
         200
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sweep_retires_the_cached_catalogue_pages_of_the_shops_it_blocks() {
+    let settings = test_settings(&[]).await;
+    let app = TestApp::spawn(settings.clone()).await;
+    let (shop, _) = shop_ending_in(&app, chrono::Duration::minutes(-5)).await;
+    let price = Money {
+        amount: 500,
+        currency: "XOF".to_owned(),
+    };
+    let product = NewProduct {
+        shop_id: shop,
+        sku: "EXP-1",
+        name: "Boubou",
+        description: "",
+        price: &price,
+        stock: 1,
+        category_id: None,
+        color: None,
+        size: None,
+        variations: &json!([]),
+        features: &json!({}),
+    };
+    products::insert(&app.pool, product).await.expect("product");
+    let listing = format!("/v1/products?shop_id={shop}");
+    let read = || async {
+        let response = app.get(&listing, None).await;
+        let cache = response.headers()["x-cache"]
+            .to_str()
+            .expect("ascii")
+            .to_owned();
+        let page: serde_json::Value = response.json().await.expect("json");
+        (page["total"].as_i64().expect("total"), cache)
+    };
+    assert_eq!(read().await, (1, "miss".to_owned()));
+    assert_eq!(read().await, (1, "hit".to_owned()), "the page is cached");
+    sweeper(&app, &settings).sweep().await.expect("sweep");
+    assert_eq!(read().await, (0, "miss".to_owned()), "never the stale page");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -7,7 +7,6 @@ mod client_ip;
 mod local;
 
 use std::net::{IpAddr, Ipv4Addr};
-use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
 use actix_web::body::{EitherBody, MessageBody};
@@ -20,6 +19,7 @@ use comptoir_domain::config::RateLimitSettings;
 use comptoir_domain::login_throttle;
 use comptoir_jobs::RedisTransport;
 
+use crate::degraded::DegradedLog;
 use crate::error::ApiError;
 use crate::state::AppState;
 pub use client_ip::client_ip;
@@ -28,8 +28,6 @@ use local::LocalCounters;
 pub const WINDOW: Duration = Duration::from_secs(60);
 /// A limiter must not slow a request down: past this, the local counters decide.
 const REDIS_BUDGET: Duration = Duration::from_millis(250);
-/// At most one "Redis is unreachable" line per this many seconds.
-const DEGRADED_LOG_EVERY_SECS: i64 = 60;
 
 const HIT: &str = "local n = redis.call('INCR', KEYS[1]) \
     local ttl = redis.call('PTTL', KEYS[1]) \
@@ -81,7 +79,7 @@ pub struct Limits {
     redis: RedisTransport,
     local: LocalCounters,
     settings: RateLimitSettings,
-    last_degraded_log: AtomicI64,
+    degraded: DegradedLog,
 }
 
 impl Limits {
@@ -90,7 +88,7 @@ impl Limits {
             redis,
             local: LocalCounters::default(),
             settings: settings.clone(),
-            last_degraded_log: AtomicI64::new(0),
+            degraded: DegradedLog::default(),
         }
     }
 
@@ -127,14 +125,7 @@ impl Limits {
     }
 
     fn log_degraded(&self, why: &str) {
-        let now = chrono::Utc::now().timestamp();
-        let last = self.last_degraded_log.load(Ordering::Relaxed);
-        if now - last >= DEGRADED_LOG_EVERY_SECS
-            && self
-                .last_degraded_log
-                .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
-                .is_ok()
-        {
+        if self.degraded.due() {
             tracing::warn!(%why, "rate limits: Redis unreachable, counting in this process only");
         }
     }

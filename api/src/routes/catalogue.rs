@@ -1,16 +1,17 @@
 //! /v1/products reads: the public catalogue and product pages.
 
-use actix_web::web;
+use actix_web::http::header::ContentType;
+use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 use utoipa::IntoParams;
 use uuid::Uuid;
 
 use comptoir_domain::catalogue::{self, CatalogueFilter, Sort};
-use comptoir_domain::pagination::Page;
 use comptoir_domain::products::{self, ProductView};
 use comptoir_domain::shops;
 
 use crate::auth::MaybeUser;
+use crate::catalogue_cache::{Lookup, RequestKeys};
 use crate::error::{ApiError, ApiResult};
 use crate::routes::product_images::{ProductWithImages, with_images};
 use crate::routes::users::page_of;
@@ -41,14 +42,18 @@ fn non_blank(value: Option<String>) -> Option<String> {
 }
 
 /// Published products of active shops. `total` counts matches up to 10 000; past that it reads
-/// 10 000 with `total_is_capped: true`.
+/// 10 000 with `total_is_capped: true`. Answers come from a Redis cache that every write the
+/// catalogue shows retires at once (`X-Cache: hit` or `miss`); a query running past
+/// `catalogue.statement_timeout_ms` is cancelled and answered 503 `query_timeout`.
 #[utoipa::path(get, path = "/v1/products", tag = "catalogue", params(CatalogueQuery), responses(
-    (status = 200, description = "a page of products with their ready images: {items, page, per_page, total, total_is_capped}"),
-    (status = 422, body = crate::error::Problem)))]
+    (status = 200, description = "a page of products with their ready images: {items, page, per_page, total, total_is_capped}",
+        headers(("X-Cache" = String, description = "`hit` when served from the catalogue cache, else `miss`"))),
+    (status = 422, body = crate::error::Problem),
+    (status = 503, description = "`query_timeout`: the query ran past its time (Retry-After)", body = crate::error::Problem)))]
 pub async fn list(
     state: web::Data<AppState>,
     query: web::Query<CatalogueQuery>,
-) -> ApiResult<web::Json<Page<ProductWithImages>>> {
+) -> ApiResult<HttpResponse> {
     let query = query.into_inner();
     if let (Some(min), Some(max)) = (query.min_price, query.max_price)
         && min > max
@@ -64,20 +69,34 @@ pub async fn list(
         max_price: query.max_price,
         q: non_blank(query.q),
     };
-    let page = catalogue::list(
-        &state.pool,
-        &filter,
-        query.sort.unwrap_or_default(),
-        page_of(query.page, query.per_page),
-    )
-    .await?;
-    let mut page = page;
+    let sort = query.sort.unwrap_or_default();
+    let page = page_of(query.page, query.per_page);
+    let keys = RequestKeys::new(&filter, sort, page);
+    let (generation, total) = match state.catalogue.lookup(&keys).await {
+        Lookup::Hit(body) => return Ok(json(body, "hit")),
+        Lookup::Miss { generation, total } => (generation, total),
+    };
+    let timeout = state.settings.catalogue.statement_timeout_ms;
+    let mut tx = catalogue::read_transaction(&state.pool, timeout).await?;
+    let mut page = catalogue::list(&mut tx, &filter, sort, page, total).await?;
+    tx.commit().await?;
+    // Always the public view, whoever asks: the cached answer is served to everyone.
     let products = std::mem::take(&mut page.items)
         .into_iter()
         .map(|product| ProductView::from(product).public())
         .collect();
     let products = with_images(&state, products, false).await?;
-    Ok(web::Json(page.with_items(products)))
+    let total = page.total;
+    let body = serde_json::to_vec(&page.with_items(products)).map_err(ApiError::internal)?;
+    state.catalogue.store(generation, &keys, &body, total).await;
+    Ok(json(body, "miss"))
+}
+
+fn json(body: Vec<u8>, cache: &'static str) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type(ContentType::json())
+        .insert_header(("X-Cache", cache))
+        .body(body)
 }
 
 /// A product page. Unpublished products and products of inactive shops are visible only to

@@ -69,6 +69,7 @@ pub async fn create(
     )
     .await?;
     tx.commit().await?;
+    state.catalogue.bump().await;
     Ok(HttpResponse::Created()
         .json(json!({ "id": category.id, "name": category.name, "parent_id": category.parent_id })))
 }

@@ -225,6 +225,7 @@ pub async fn create(
     )
     .await?;
     tx.commit().await?;
+    state.catalogue.bump().await;
     Ok(HttpResponse::Created()
         .insert_header(("Location", format!("/v1/products/{}", product.id)))
         .json(ProductView::from(product)))
@@ -305,6 +306,7 @@ pub async fn update(
     )
     .await?;
     tx.commit().await?;
+    state.catalogue.bump().await;
     Ok(web::Json(product.into()))
 }
 
@@ -332,5 +334,6 @@ pub async fn delete(
     )
     .await?;
     tx.commit().await?;
+    state.catalogue.bump().await;
     Ok(HttpResponse::NoContent().finish())
 }

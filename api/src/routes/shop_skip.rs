@@ -70,5 +70,6 @@ pub async fn skip(
     )
     .await?;
     state.producer.commit(tx).await?;
+    state.catalogue.bump().await;
     Ok(web::Json(shop))
 }

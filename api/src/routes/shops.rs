@@ -339,5 +339,6 @@ async fn apply(
     )
     .await?;
     tx.commit().await?;
+    state.catalogue.bump().await;
     Ok(after)
 }

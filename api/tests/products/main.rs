@@ -1,7 +1,9 @@
 //! Products: the role matrix, item limits, SKUs, publishing, soft deletion, the public
-//! catalogue's filters and sorts, what shoppers may see, and batched view counts.
+//! catalogue's filters and sorts, its cache and statement timeout, what shoppers may see, and
+//! batched view counts.
 
 mod catalogue;
+mod catalogue_cache;
 mod managing;
 
 use serde_json::{Value, json};

@@ -6,6 +6,7 @@ use sqlx::PgPool;
 
 use comptoir_domain::StoreError;
 use comptoir_domain::product_images;
+use comptoir_jobs::catalogue_cache::CatalogueCache;
 use comptoir_jobs::images::ProcessImage;
 use comptoir_storage::{Storage, StorageError};
 
@@ -16,6 +17,8 @@ pub struct ImageProcessor {
     pub pool: PgPool,
     pub storage: Storage,
     pub pipeline: ImagePipeline,
+    /// The catalogue lists ready images: a new one retires its cached pages.
+    pub catalogue: CatalogueCache,
 }
 
 impl ImageProcessor {
@@ -41,7 +44,7 @@ impl ImageProcessor {
         match outcome {
             Ok(prepared) => match product_images::mark_ready(&self.pool, image.id, &prepared).await
             {
-                Ok(_) => {}
+                Ok(_) => self.catalogue.bump().await,
                 Err(StoreError::Conflict(_)) => {
                     self.reject(
                         image.id,

@@ -29,6 +29,7 @@ use comptoir_domain::config::ImportSettings;
 use comptoir_domain::imports::batch::ProductRow;
 use comptoir_domain::imports::{self, Import, RowError};
 use comptoir_domain::product_images::PreparedImage;
+use comptoir_jobs::catalogue_cache::CatalogueCache;
 use comptoir_jobs::imports::RunImport;
 use comptoir_storage::{Storage, StorageError};
 
@@ -73,6 +74,8 @@ pub struct Importer {
     pub storage: Storage,
     pub settings: ImportSettings,
     pub pipeline: ImagePipeline,
+    /// Each committed batch changes the catalogue: its cached pages are retired.
+    pub catalogue: CatalogueCache,
 }
 
 impl Importer {

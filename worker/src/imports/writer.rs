@@ -105,6 +105,9 @@ impl<'a> BatchWriter<'a> {
         tx.commit().await.transient()?;
         self.room
             .committed(lease, written.created, self.import.dry_run);
+        if !self.import.dry_run {
+            self.importer.catalogue.bump().await;
+        }
         Ok(())
     }
 

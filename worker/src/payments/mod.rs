@@ -12,6 +12,7 @@ use sqlx::PgPool;
 
 use comptoir_domain::config::{OrderSettings, PaymentSettings, Settings, SmsSettings};
 use comptoir_jobs::Producer;
+use comptoir_jobs::catalogue_cache::CatalogueCache;
 
 use providers::{cinetpay::CinetPay, paygate::PayGate, stripe::Stripe};
 
@@ -29,10 +30,17 @@ pub struct PaymentDesk {
     pub sms: SmsSettings,
     /// The base URL providers call back and customers return to.
     pub public_url: String,
+    /// Cancelled unpaid orders return stock: the catalogue's cached pages are retired.
+    pub catalogue: CatalogueCache,
 }
 
 impl PaymentDesk {
-    pub fn new(pool: PgPool, producer: Producer, all: &Settings) -> anyhow::Result<Self> {
+    pub fn new(
+        pool: PgPool,
+        producer: Producer,
+        catalogue: CatalogueCache,
+        all: &Settings,
+    ) -> anyhow::Result<Self> {
         let settings = &all.payments;
         Ok(Self {
             pool,
@@ -56,6 +64,7 @@ impl PaymentDesk {
             orders: all.orders.clone(),
             sms: all.sms.clone(),
             public_url: all.server.public_url.trim_end_matches('/').to_owned(),
+            catalogue,
         })
     }
 }

@@ -28,6 +28,9 @@ impl PaymentDesk {
                 .await
                 .transient()?;
         self.producer.commit(tx).await.transient()?;
+        if !cancelled.is_empty() {
+            self.catalogue.bump().await;
+        }
         tracing::info!(requeried = stale.len(), cancelled = cancelled.len(), tick = %job.tick, "payment sweep done");
         Ok(())
     }

@@ -204,6 +204,10 @@ pub async fn update(
         .await?;
     }
     state.producer.commit(tx).await?;
+    if to == "cancelled" {
+        // Stock came back: `in_stock` and the popular order may change.
+        state.catalogue.bump().await;
+    }
     tracing::info!(order_id = %id, %from, %to, "order status changed");
     Ok(web::Json(updated))
 }

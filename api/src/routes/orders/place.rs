@@ -174,6 +174,8 @@ pub async fn create(
         },
     )
     .await?;
+    // Stock and sales moved: `in_stock` and the popular order may change.
+    state.catalogue.bump().await;
     let location = reply.body["id"]
         .as_str()
         .map(|id| format!("/v1/orders/{id}"));
