@@ -2,7 +2,8 @@
 //! connection, so each one takes a slot in a shared table when it is accepted (`on_connect`)
 //! and gives it back when it closes: the slot lives in the connection's data, dropped with the
 //! connection. A request on a connection past the limit answers 429 `too_many_connections` and
-//! closes it. Trusted proxies are exempt: every client behind them arrives on their connections.
+//! closes it. Trusted proxies are exempt: every client behind them arrives on their connections;
+//! so are providers' callbacks.
 
 use std::any::Any;
 use std::collections::HashMap;
@@ -16,6 +17,7 @@ use actix_web::rt::net::TcpStream;
 use ipnet::IpNet;
 
 use crate::error::ApiError;
+use crate::limits;
 
 pub struct ConnectionTable {
     open: Mutex<HashMap<IpAddr, u32>>,
@@ -84,12 +86,14 @@ impl Drop for Slot {
     }
 }
 
-/// Refuses requests that arrive on a connection past its peer's limit.
+/// Refuses requests that arrive on a connection past its peer's limit, except providers'
+/// callbacks: a burst of delivery reports opens many connections, and each must be taken.
 pub async fn enforce(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    if req.conn_data::<Slot>().is_some_and(|slot| slot.over) {
+    let over = req.conn_data::<Slot>().is_some_and(|slot| slot.over);
+    if over && !limits::is_provider_callback(req.path()) {
         return Err(ApiError::TooManyConnections.into());
     }
     next.call(req).await

@@ -165,7 +165,12 @@ fn is_credential_route(method: &Method, path: &str) -> bool {
 
 /// Callers we never limit by IP: providers call webhooks from a few addresses, probes poll health.
 fn is_exempt(path: &str) -> bool {
-    path.starts_with("/v1/webhooks/") || path.starts_with("/health/")
+    is_provider_callback(path) || path.starts_with("/health/")
+}
+
+/// Payment and SMS providers' callbacks: bursts from a few addresses, each one to be taken.
+pub(crate) fn is_provider_callback(path: &str) -> bool {
+    path.starts_with("/v1/webhooks/")
 }
 
 /// The per-IP budgets: credentials for the credential routes, anonymous for other requests
