@@ -25,7 +25,7 @@ pub struct WorkerList {
 }
 
 /// Every queue with its counts by status, the age of its oldest due job, the jobs finished in
-/// the last 5 and 60 minutes and their p50/p95 run time.
+/// the last 5 and 60 minutes, and the p50/p95 run time of the last 5 minutes' jobs.
 #[utoipa::path(get, path = "/v1/admin/queues", tag = "jobs", security(("bearer" = [])),
     responses((status = 200, body = QueueList)))]
 pub async fn queues(state: web::Data<AppState>, _admin: Admin) -> ApiResult<web::Json<QueueList>> {

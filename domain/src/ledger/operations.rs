@@ -21,13 +21,15 @@ pub struct QueueFigures {
     /// Jobs that ended (succeeded, failed or dead) in the last 5 and 60 minutes.
     pub finished_last_5m: i64,
     pub finished_last_60m: i64,
-    /// Run time (start to end) of the jobs that ended in the last 60 minutes, in milliseconds.
+    /// Run time (start to end) of the jobs that ended in the last 5 minutes, in milliseconds:
+    /// what the queue does now, and a bounded sort (an hour at 100 jobs/s is 360,000 rows).
     pub run_time_p50_ms: Option<f64>,
     pub run_time_p95_ms: Option<f64>,
 }
 
-/// The figures of `queues` (every one listed, with zeros when it is idle), each from two index
-/// ranges: the open jobs, and the jobs finished in the last hour.
+/// The figures of `queues` (every one listed, with zeros when it is idle), each from index
+/// ranges: the open jobs, the jobs finished in the last hour (counted, index only) and in the
+/// last 5 minutes (sorted for the run-time percentiles).
 pub async fn queue_figures(pool: &PgPool, queues: &[&str]) -> StoreResult<Vec<QueueFigures>> {
     Ok(sqlx::query_as(
         "WITH open AS ( \
@@ -38,22 +40,23 @@ pub async fn queue_figures(pool: &PgPool, queues: &[&str]) -> StoreResult<Vec<Qu
              count(*) FILTER (WHERE status = 'dead') AS dead, \
              min(run_at) FILTER (WHERE status = 'queued' AND run_at <= now()) AS oldest \
            FROM jobs WHERE status IN ('queued', 'running', 'retrying', 'dead') GROUP BY queue), \
+         hour AS ( \
+           SELECT queue, count(*) AS last_60m \
+           FROM jobs WHERE finished_at > now() - interval '60 minutes' GROUP BY queue), \
          recent AS ( \
-           SELECT queue, \
-             count(*) FILTER (WHERE finished_at > now() - interval '5 minutes') AS last_5m, \
-             count(*) AS last_60m, \
+           SELECT queue, count(*) AS last_5m, \
              percentile_cont(0.5) WITHIN GROUP (ORDER BY finished_at - started_at) AS p50, \
              percentile_cont(0.95) WITHIN GROUP (ORDER BY finished_at - started_at) AS p95 \
-           FROM jobs WHERE finished_at > now() - interval '60 minutes' GROUP BY queue) \
+           FROM jobs WHERE finished_at > now() - interval '5 minutes' GROUP BY queue) \
          SELECT q.queue, \
            COALESCE(o.queued, 0) AS queued, COALESCE(o.running, 0) AS running, \
            COALESCE(o.retrying, 0) AS retrying, COALESCE(o.dead, 0) AS dead, \
            COALESCE(extract(epoch FROM now() - o.oldest), 0)::float8 AS oldest_queued_age_secs, \
-           COALESCE(r.last_5m, 0) AS finished_last_5m, COALESCE(r.last_60m, 0) AS finished_last_60m, \
+           COALESCE(r.last_5m, 0) AS finished_last_5m, COALESCE(h.last_60m, 0) AS finished_last_60m, \
            (extract(epoch FROM r.p50) * 1000)::float8 AS run_time_p50_ms, \
            (extract(epoch FROM r.p95) * 1000)::float8 AS run_time_p95_ms \
          FROM unnest($1::text[]) AS q(queue) \
-         LEFT JOIN open o USING (queue) LEFT JOIN recent r USING (queue) \
+         LEFT JOIN open o USING (queue) LEFT JOIN hour h USING (queue) LEFT JOIN recent r USING (queue) \
          ORDER BY q.queue",
     )
     .bind(queues)
