@@ -49,7 +49,7 @@ async fn enqueue_pings(app: &TestApp, count: usize) -> Vec<uuid::Uuid> {
     let mut tx = app.pool.begin().await.expect("tx");
     let mut ids = Vec::new();
     for _ in 0..count {
-        ids.push(producer.enqueue(&mut *tx, &Ping {}).await.expect("enqueue"));
+        ids.push(producer.enqueue(&mut tx, &Ping {}).await.expect("enqueue"));
     }
     producer.commit(tx).await.expect("commit");
     ids
