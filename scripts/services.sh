@@ -4,7 +4,8 @@
 # S3 server (for the storage tests' S3 backend) and, with --with-clamd, a ClamAV daemon loaded
 # with the project's offline signature file.
 # Also the report tools: the PDF font (fonts-dejavu-core), pdftotext (poppler-utils, tests) and
-# Python XlsxWriter (the report benchmark's peer), and Schemathesis for the OpenAPI tests.
+# Python XlsxWriter (the report benchmark's peer), Schemathesis for the OpenAPI tests, and
+# promtool for the Prometheus alert rules.
 # Idempotent: run it as often as you like. Sourced variables: see the exports at the end.
 set -euo pipefail
 
@@ -47,6 +48,11 @@ port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 # Reports: the TrueType font embedded in PDFs (reports.pdf_font_path), pdftotext to read PDFs
 # back in tests, and XlsxWriter for the benchmark's comparison.
 apt_install fonts-dejavu-core poppler-utils python3-xlsxwriter
+
+# promtool (in Debian's prometheus package): the metrics test checks the alert rules and the
+# example scrape config in deploy/prometheus/ and runs the rules' unit tests. Only the tool is
+# used; no Prometheus server is started here.
+command -v promtool >/dev/null || apt_install prometheus
 
 # PostgreSQL
 if ! pg_isready -q -h 127.0.0.1 -p 5432; then

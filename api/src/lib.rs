@@ -9,6 +9,7 @@ pub mod error;
 mod extract;
 pub mod idempotency;
 mod json_bodies;
+mod ledger_gauges;
 pub mod limits;
 pub mod multipart;
 mod observe;

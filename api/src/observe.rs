@@ -1,7 +1,6 @@
 //! Per-request observability: a request id (taken from `X-Request-Id` or minted), a tracing span
 //! carrying it, one access-log line, and Prometheus metrics by route pattern.
 
-use std::sync::OnceLock;
 use std::time::Instant;
 
 use actix_web::body::MessageBody;
@@ -9,22 +8,9 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::Method;
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
-use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use tracing::Instrument;
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
-
-/// The process-wide Prometheus recorder (installed once, shared by every server in the process).
-pub fn prometheus() -> &'static PrometheusHandle {
-    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
-    HANDLE.get_or_init(|| {
-        let recorder = PrometheusBuilder::new().build_recorder();
-        let handle = recorder.handle();
-        // Fails only if another recorder is installed (then ours just stays empty).
-        let _ = metrics::set_global_recorder(recorder);
-        handle
-    })
-}
 
 /// The caller's `X-Request-Id` when it is a plain token (a UUID, or `[A-Za-z0-9._-]{1,64}`),
 /// so that what we echo and log cannot carry quotes, braces or log-line tricks; else a new one.

@@ -21,6 +21,7 @@ use crate::auth::password;
 use crate::auth::tokens::TokenKeys;
 use crate::catalogue_cache::PageCache;
 use crate::connections::ConnectionTable;
+use crate::ledger_gauges::LedgerGauges;
 use crate::limits::{self, Limits};
 use crate::state::AppState;
 use crate::views::ViewCounter;
@@ -48,7 +49,7 @@ impl Application {
     pub async fn build_on(settings: Settings, listener: TcpListener) -> anyhow::Result<Self> {
         let settings = Arc::new(settings);
         // Installed before the first request is counted.
-        observe::prometheus();
+        comptoir_jobs::metrics::prometheus();
         let pool = db::pool(&settings.database).context("database.url")?;
         if settings.database.migrate_on_start {
             db::migrate(&pool).await.context("running migrations")?;
@@ -65,6 +66,7 @@ impl Application {
             producer.kicker(),
         );
         background.spawn(relay.run(stop_background.clone()));
+        background.spawn(comptoir_jobs::metrics::upkeep(stop_background.clone()));
         let (webhook_intake, intake_task) =
             WebhookIntake::new(pool.clone(), producer.clone(), stop_background.clone());
         background.spawn(intake_task);
@@ -73,6 +75,7 @@ impl Application {
             (views.clone(), pool.clone(), stop_background.clone());
         background.spawn(async move { flusher.run(flush_pool, flush_stop).await });
 
+        let gauges = web::Data::new(LedgerGauges::new(pool.clone(), redis.clone(), &settings));
         let state = web::Data::new(AppState {
             pool,
             tokens: TokenKeys::new(&settings.auth),
@@ -124,8 +127,10 @@ impl Application {
         let metrics_listener =
             TcpListener::bind(settings.server.metrics_bind).context("server.metrics_bind")?;
         let metrics_port = metrics_listener.local_addr()?.port();
-        let metrics = HttpServer::new(|| {
-            App::new().route("/metrics", web::get().to(routes::health::metrics))
+        let metrics = HttpServer::new(move || {
+            App::new()
+                .app_data(gauges.clone())
+                .route("/metrics", web::get().to(routes::health::metrics))
         })
         .workers(1)
         .listen(metrics_listener)?

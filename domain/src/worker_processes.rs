@@ -65,6 +65,15 @@ pub async fn stopped(pool: &PgPool, name: &str) -> StoreResult<()> {
     Ok(())
 }
 
+/// A process's state from its row: `$1` is the silence, in seconds, that makes it gone.
+macro_rules! process_state {
+    () => {
+        "CASE WHEN stopped_at IS NOT NULL THEN 'stopped' \
+              WHEN heartbeat_at < now() - make_interval(secs => $1) THEN 'gone' \
+              ELSE 'live' END"
+    };
+}
+
 /// The processes heard from in the last `keep_secs`, live ones first; `gone_after_secs` of
 /// silence makes a process `gone`.
 pub async fn list(
@@ -73,14 +82,42 @@ pub async fn list(
     keep_secs: u64,
 ) -> StoreResult<Vec<WorkerProcess>> {
     Ok(sqlx::query_as(
-        "SELECT name, host, pid, version, queues, in_flight, started_at, heartbeat_at, stopped_at, \
-           CASE WHEN stopped_at IS NOT NULL THEN 'stopped' \
-                WHEN heartbeat_at < now() - make_interval(secs => $1) THEN 'gone' \
-                ELSE 'live' END AS state \
-         FROM worker_processes WHERE heartbeat_at > now() - make_interval(secs => $2) \
-         ORDER BY (stopped_at IS NULL AND heartbeat_at >= now() - make_interval(secs => $1)) DESC, \
-           heartbeat_at DESC LIMIT 500",
+        concat!(
+            "SELECT name, host, pid, version, queues, in_flight, started_at, heartbeat_at, stopped_at, ",
+            process_state!(),
+            " AS state FROM worker_processes WHERE heartbeat_at > now() - make_interval(secs => $2) \
+             ORDER BY (stopped_at IS NULL AND heartbeat_at >= now() - make_interval(secs => $1)) DESC, \
+               heartbeat_at DESC LIMIT 500"
+        ),
     )
+    .bind(gone_after_secs as f64)
+    .bind(keep_secs as f64)
+    .fetch_all(pool)
+    .await?)
+}
+
+/// How many processes heard from in the last `keep_secs` serve a queue, in one state.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct QueueLiveness {
+    pub queue: String,
+    /// `live`, `gone` or `stopped`, as in [`list`].
+    pub state: String,
+    pub processes: i64,
+}
+
+/// The processes per queue and state (only the pairs that have some).
+pub async fn liveness(
+    pool: &PgPool,
+    gone_after_secs: u64,
+    keep_secs: u64,
+) -> StoreResult<Vec<QueueLiveness>> {
+    Ok(sqlx::query_as(concat!(
+        "SELECT served.queue, ",
+        process_state!(),
+        " AS state, count(*) AS processes \
+         FROM worker_processes CROSS JOIN LATERAL jsonb_object_keys(queues) AS served(queue) \
+         WHERE heartbeat_at > now() - make_interval(secs => $2) GROUP BY 1, 2 ORDER BY 1, 2"
+    ))
     .bind(gone_after_secs as f64)
     .bind(keep_secs as f64)
     .fetch_all(pool)

@@ -9,6 +9,7 @@ pub mod email;
 pub mod images;
 pub mod imports;
 pub mod maintenance;
+pub mod metrics;
 pub mod notifications;
 pub mod payments;
 mod producer;
@@ -49,6 +50,37 @@ pub mod queues {
         REPORTS,
         SMS,
         SYSTEM,
+    ];
+}
+
+/// Every job kind with its queue: the kinds metrics label by name (any other is `other`).
+pub mod kinds {
+    use crate::Job;
+    use crate::{email, images, imports, maintenance, notifications, payments, reports, shops};
+    use crate::{sms, system};
+
+    const fn entry<J: Job>() -> (&'static str, &'static str) {
+        (J::KIND, J::QUEUE)
+    }
+
+    /// `(kind, queue)` pairs.
+    pub const ALL: &[(&str, &str)] = &[
+        entry::<email::SendEmail>(),
+        entry::<images::ProcessImage>(),
+        entry::<imports::RunImport>(),
+        entry::<maintenance::Housekeeping>(),
+        entry::<maintenance::ShopExpirySweep>(),
+        entry::<notifications::FanOutNotification>(),
+        entry::<payments::InitiatePayment>(),
+        entry::<payments::PaymentSweep>(),
+        entry::<payments::ReconcileEvent>(),
+        entry::<payments::RefundPayment>(),
+        entry::<payments::RequeryPayment>(),
+        entry::<reports::GenerateReport>(),
+        entry::<reports::PurgeReports>(),
+        entry::<shops::ShopSnapshot>(),
+        entry::<sms::SendSms>(),
+        entry::<system::Ping>(),
     ];
 }
 

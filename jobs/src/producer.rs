@@ -13,6 +13,7 @@ use comptoir_domain::ledger::{self, NewJob};
 use comptoir_domain::{StoreError, StoreResult};
 
 use crate::Job;
+use crate::metrics::JobLabels;
 
 #[derive(Clone)]
 pub struct Producer {
@@ -59,7 +60,7 @@ impl Producer {
 
     /// Adds `job` to the outbox inside `tx`. Commit with [`Producer::commit`].
     pub async fn enqueue<J: Job>(&self, tx: &mut PgConnection, job: &J) -> StoreResult<Uuid> {
-        let id = ledger::insert(tx, self.new_job(job, None)?).await?;
+        let id = insert_counted::<J>(tx, self.new_job(job, None)?).await?;
         id.ok_or_else(|| StoreError::Conflict("jobs_unique_key_idx".to_owned()))
     }
 
@@ -71,7 +72,7 @@ impl Producer {
         job: &J,
         unique_key: String,
     ) -> StoreResult<Option<Uuid>> {
-        ledger::insert(tx, self.new_job(job, Some(unique_key))?).await
+        insert_counted::<J>(tx, self.new_job(job, Some(unique_key))?).await
     }
 
     /// Commits the transaction and has the relay push its jobs to Redis right away.
@@ -80,4 +81,17 @@ impl Producer {
         self.relay_kick.notify_one();
         Ok(())
     }
+}
+
+/// Inserts the job and counts it (a job the unique key refused is not counted; one whose
+/// transaction rolls back is: the counter tells enqueue attempts that reached the ledger).
+async fn insert_counted<J: Job>(
+    tx: &mut PgConnection,
+    job: NewJob<'static>,
+) -> StoreResult<Option<Uuid>> {
+    let id = ledger::insert(tx, job).await?;
+    if id.is_some() {
+        JobLabels::new(J::QUEUE, J::KIND).enqueued();
+    }
+    Ok(id)
 }

@@ -122,17 +122,22 @@ impl RedisTransport {
         &self,
         windows: &[(String, usize)],
     ) -> Result<Vec<usize>, TransportError> {
-        let mut connection = self.connection().await?;
-        let mut pipe = redis::pipe();
-        for (queue, _) in windows {
-            pipe.llen(self.queue_key(queue));
-        }
-        let lengths: Vec<usize> = timed(pipe.query_async(&mut connection)).await?;
+        let lengths = self.held(windows).await?;
         Ok(windows
             .iter()
             .zip(lengths)
             .map(|((_, window), length)| window.saturating_sub(length))
             .collect())
+    }
+
+    /// The messages each queue's list holds now, in the order given (one round trip).
+    pub async fn held(&self, windows: &[(String, usize)]) -> Result<Vec<usize>, TransportError> {
+        let mut connection = self.connection().await?;
+        let mut pipe = redis::pipe();
+        for (queue, _) in windows {
+            pipe.llen(self.queue_key(queue));
+        }
+        timed(pipe.query_async(&mut connection)).await
     }
 
     /// Appends messages while the queue's window has room; returns how many were taken (the

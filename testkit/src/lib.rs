@@ -7,6 +7,7 @@ pub mod chaos;
 pub mod db;
 pub mod mail;
 pub mod market;
+pub mod metrics;
 pub mod process;
 pub mod signing;
 pub mod wait;

@@ -5,6 +5,8 @@
 //!   `worker.unhealthy_exit_secs` (the process is about to exit).
 //! - `GET /health/ready`: 200 while every consumer reaches Redis and the ledger; 503 naming the
 //!   failing queues and their last error otherwise.
+//! - `GET /metrics`: the process's job counters and run-time histogram, in Prometheus text
+//!   (see `comptoir_jobs::metrics`).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -15,6 +17,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio_util::sync::CancellationToken;
 
 use comptoir_jobs::RepeatedFailure;
+use comptoir_jobs::metrics::prometheus;
 
 const READ_TIMEOUT: Duration = Duration::from_secs(5);
 const MAX_REQUEST_HEAD: usize = 8192;
@@ -109,23 +112,49 @@ async fn respond(mut stream: TcpStream, health: &Health) -> std::io::Result<()> 
     }
     let request_line = String::from_utf8_lossy(&head);
     let mut parts = request_line.split_whitespace();
-    let (status, body) = match (parts.next(), parts.next()) {
-        (Some("GET" | "HEAD"), Some(path)) => health.answer(path),
-        _ => (405, json!({ "status": "method_not_allowed" })),
+    let reply = match (parts.next(), parts.next()) {
+        (Some("GET" | "HEAD"), Some("/metrics")) => Reply {
+            status: 200,
+            content_type: "text/plain; version=0.0.4",
+            body: prometheus().render(),
+        },
+        (Some("GET" | "HEAD"), Some(path)) => Reply::json(health.answer(path)),
+        _ => Reply::json((405, json!({ "status": "method_not_allowed" }))),
     };
-    let body = body.to_string();
-    let reason = match status {
-        200 => "OK",
-        404 => "Not Found",
-        405 => "Method Not Allowed",
-        _ => "Service Unavailable",
-    };
-    let response = format!(
-        "HTTP/1.1 {status} {reason}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    stream.write_all(response.as_bytes()).await?;
+    stream.write_all(reply.http().as_bytes()).await?;
     stream.shutdown().await
+}
+
+struct Reply {
+    status: u16,
+    content_type: &'static str,
+    body: String,
+}
+
+impl Reply {
+    fn json((status, body): (u16, serde_json::Value)) -> Self {
+        Self {
+            status,
+            content_type: "application/json",
+            body: body.to_string(),
+        }
+    }
+
+    fn http(&self) -> String {
+        let reason = match self.status {
+            200 => "OK",
+            404 => "Not Found",
+            405 => "Method Not Allowed",
+            _ => "Service Unavailable",
+        };
+        format!(
+            "HTTP/1.1 {} {reason}\r\nContent-Type: {}\r\nContent-Length: {}\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n{}",
+            self.status,
+            self.content_type,
+            self.body.len(),
+            self.body
+        )
+    }
 }
 
 #[cfg(test)]

@@ -14,7 +14,7 @@ use tokio_util::sync::CancellationToken;
 use comptoir_domain::config::Settings;
 use comptoir_domain::{db, ledger};
 use comptoir_jobs::catalogue_cache::CatalogueCache;
-use comptoir_jobs::{Producer, RedisTransport, RepeatedFailure, queues};
+use comptoir_jobs::{Producer, RedisTransport, RepeatedFailure, metrics, queues};
 use comptoir_storage::Storage;
 
 use crate::claims::ClaimBook;
@@ -85,6 +85,9 @@ impl WorkerProcess {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let settings = &self.settings;
+        // Installed before the first job is counted; served at the health endpoint's /metrics.
+        metrics::prometheus();
+        metrics::register_runs(&self.queues);
         let pool = db::pool(&settings.database).context("database.url")?;
         wait_for_database(&pool, settings.jobs.log_repeat()).await;
         if settings.database.migrate_on_start {
@@ -171,6 +174,7 @@ impl WorkerProcess {
             .context("worker.health_bind")?;
         let health_addr = listener.local_addr()?;
         tasks.spawn(health::serve(listener, health.clone(), stop_upkeep.clone()));
+        tasks.spawn(metrics::upkeep(stop_upkeep.clone()));
         let give_up = CancellationToken::new();
         tasks.spawn(watchdog(
             health.clone(),

@@ -16,6 +16,7 @@ use futures::FutureExt;
 use tracing::Instrument;
 
 use comptoir_domain::ledger::{ClaimedJob, FinishedRun, Outcome};
+use comptoir_jobs::metrics::JobLabels;
 
 use crate::claims::{Claim, ClaimBook};
 use crate::dispatch::{self, Handlers};
@@ -65,6 +66,8 @@ impl Runner {
         let _in_flight = self.in_flight.enter();
         let span =
             tracing::info_span!("job", job_id = %job.id, kind = %job.kind, attempt = job.attempts);
+        let labels = JobLabels::new(&job.queue, &job.kind);
+        labels.started(job.attempts);
         let started = Instant::now();
         span.in_scope(|| tracing::debug!("job started"));
         let work = AssertUnwindSafe(dispatch::run(&self.handlers, &job))
@@ -75,8 +78,9 @@ impl Runner {
             () = lost.cancelled() => self.outcome(&job, Err(JobError::Transient(anyhow::anyhow!("lease lost: the job was taken over")))),
             () = cancel.cancelled() => Outcome::Cancelled,
         };
-        let elapsed_ms = started.elapsed().as_millis() as u64;
-        span.in_scope(|| log_outcome(&outcome, elapsed_ms));
+        let elapsed = started.elapsed();
+        labels.finished(&outcome, elapsed);
+        span.in_scope(|| log_outcome(&outcome, elapsed.as_millis() as u64));
         self.book
             .finished(FinishedRun {
                 id: job.id,

@@ -5,7 +5,9 @@ use std::time::Duration;
 use actix_web::{HttpResponse, web};
 use serde::Serialize;
 
-use crate::observe::prometheus;
+use comptoir_jobs::metrics::prometheus;
+
+use crate::ledger_gauges::LedgerGauges;
 use crate::state::AppState;
 
 const CHECK_TIMEOUT: Duration = Duration::from_secs(2);
@@ -55,9 +57,12 @@ pub async fn ready(state: web::Data<AppState>) -> HttpResponse {
     }
 }
 
-/// Prometheus text exposition (served on the metrics listener only).
-pub async fn metrics() -> HttpResponse {
+/// Prometheus text exposition (served on the metrics listener only): this process's counters
+/// and histograms, then the job system's gauges from the ledger.
+pub async fn metrics(gauges: web::Data<LedgerGauges>) -> HttpResponse {
+    let mut text = prometheus().render();
+    text.push_str(&gauges.render().await);
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4")
-        .body(prometheus().render())
+        .body(text)
 }

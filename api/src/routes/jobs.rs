@@ -11,6 +11,7 @@ use uuid::Uuid;
 use comptoir_domain::action_log::{self, Action};
 use comptoir_domain::ledger::{self, Cancellation, DeadFilter, JobRecord};
 use comptoir_domain::pagination::Page;
+use comptoir_jobs::metrics::JobLabels;
 use comptoir_jobs::queues;
 
 use crate::auth::Admin;
@@ -139,6 +140,10 @@ pub async fn cancel(
     let meta = json!({ "queue": job.queue, "kind": job.kind });
     audit(&mut tx, actor.id, action, id, meta).await?;
     tx.commit().await?;
+    // A running job is counted by the worker that stops it.
+    if status == StatusCode::OK {
+        JobLabels::new(&job.queue, &job.kind).cancelled();
+    }
     Ok(HttpResponse::build(status).json(job))
 }
 

@@ -17,7 +17,7 @@ pub use claims::{
     ClaimedJob, FinishedRun, Outcome, Renewed, claim_batch, finish_batch, ping,
     recover_expired_leases, release_claims, renew_leases,
 };
-pub use relay::{RelayedJob, redeliver_lost, take_for_relay, unmark_relayed};
+pub use relay::{RelayedJob, redeliver_lost, relay_backlog, take_for_relay, unmark_relayed};
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;

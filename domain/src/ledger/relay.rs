@@ -93,3 +93,15 @@ pub async fn redeliver_lost(
     .await?
     .rows_affected())
 }
+
+/// Per queue, the jobs due but not yet handed to Redis: the outbox backlog, waiting for room
+/// in the queue's window (queues with none are left out). Counted on the relay's own index.
+pub async fn relay_backlog(pool: &PgPool) -> StoreResult<Vec<(String, i64)>> {
+    Ok(sqlx::query_as(
+        "SELECT queue, count(*) FROM jobs \
+         WHERE relayed_at IS NULL AND status IN ('queued', 'retrying') AND run_at <= now() \
+         GROUP BY queue",
+    )
+    .fetch_all(pool)
+    .await?)
+}
