@@ -6,6 +6,7 @@ pub mod catalogue;
 pub mod categories;
 pub mod checkout;
 pub mod config;
+pub mod consents;
 pub mod currencies;
 pub mod db;
 pub mod deliveries;
