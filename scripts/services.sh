@@ -3,8 +3,9 @@
 # PostgreSQL and Redis (started if stopped), an SMTP sink (aiosmtpd writing a maildir), moto's
 # S3 server (for the storage tests' S3 backend) and, with --with-clamd, a ClamAV daemon loaded
 # with the project's offline signature file.
-# Also the report tools: the PDF font (fonts-dejavu-core), pdftotext (poppler-utils, tests) and
-# Python XlsxWriter (the report benchmark's peer), and Schemathesis for the OpenAPI tests.
+# Also the report tools: the PDF fonts (fonts-dejavu-core, fonts-droid-fallback), pdftotext and
+# pdftoppm (poppler-utils, tests) and Python XlsxWriter (the report benchmark's peer), and
+# Schemathesis for the OpenAPI tests.
 # Idempotent: run it as often as you like. Sourced variables: see the exports at the end.
 set -euo pipefail
 
@@ -44,9 +45,10 @@ wait_for() { # wait_for <what> <seconds> <command...>
 
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
-# Reports: the TrueType font embedded in PDFs (reports.pdf_font_path), pdftotext to read PDFs
-# back in tests, and XlsxWriter for the benchmark's comparison.
-apt_install fonts-dejavu-core poppler-utils python3-xlsxwriter
+# Reports and shipping documents: the TrueType fonts embedded in PDFs (reports.pdf_font_path,
+# and reports.pdf_fallback_font_path for Chinese, Japanese and Korean), pdftotext and pdftoppm
+# to read PDFs back in tests, and XlsxWriter for the benchmark's comparison.
+apt_install fonts-dejavu-core fonts-droid-fallback poppler-utils python3-xlsxwriter
 
 # PostgreSQL
 if ! pg_isready -q -h 127.0.0.1 -p 5432; then

@@ -17,6 +17,7 @@ mod imports;
 mod maintenance;
 pub mod notifications;
 pub mod payments;
+pub mod pdf;
 mod process;
 pub mod reports;
 pub mod retry;
