@@ -16,6 +16,7 @@ pub mod ledger;
 pub mod login_throttle;
 pub mod money;
 pub mod notifications;
+pub mod order_documents;
 pub mod orders;
 pub mod pagination;
 pub mod password_resets;

@@ -7,6 +7,7 @@
 mod claims;
 mod consumer;
 mod dispatch;
+pub mod documents;
 pub mod email;
 mod error;
 mod handlers;

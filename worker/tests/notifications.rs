@@ -297,7 +297,12 @@ async fn a_marketing_email_reaches_only_the_users_who_consent() {
         (&never_asked, json!({"marketing_sms": true})),
     ] {
         let set = app
-            .request(reqwest::Method::PUT, "/v1/me/consents", Some(&who.token), Some(body))
+            .request(
+                reqwest::Method::PUT,
+                "/v1/me/consents",
+                Some(&who.token),
+                Some(body),
+            )
             .await;
         assert_eq!(set.status(), 200);
     }

@@ -143,6 +143,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(web::patch().to(orders::update)),
         )
         .service(resource("/v1/orders/{id}/payments").route(web::post().to(payments::create)))
+        .service(
+            resource("/v1/orders/{id}/documents").route(web::get().to(orders::documents::list)),
+        )
+        .service(
+            resource("/v1/orders/{id}/documents/{kind}/download")
+                .route(web::get().to(orders::documents::download)),
+        )
         .service(resource("/v1/payments").route(web::get().to(payments::list)))
         .service(resource("/v1/payments/{id}").route(web::get().to(payments::get)))
         .service(resource("/v1/payments/{id}/refund").route(web::post().to(refunds::create)))

@@ -249,6 +249,10 @@ pub fn table(f: &Fixture) -> Vec<Policy> {
         rule("PATCH /v1/orders/{id}", OrderParty)
             .at([ids.spare_order])
             .json(json!({"status": "cancelled"})),
+        rule("GET /v1/orders/{id}/documents", OrderParty).at([ids.order]),
+        // The signed link is the credential; none here.
+        rule("GET /v1/orders/{id}/documents/{kind}/download", Uniform(403))
+            .at([ids.order.to_string(), "packing_slip".to_owned()]),
         rule("POST /v1/orders/{id}/payments", OrderClient)
             .at([ids.pending_order])
             .json(json!({"provider": "stripe"})),

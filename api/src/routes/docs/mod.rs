@@ -37,6 +37,7 @@ use super::{
         imports::bulk, imports::get, imports::errors,
         notifications::create, notifications::get_batch, notifications::list, notifications::update,
         orders::place::create, orders::list, orders::get, orders::update,
+        orders::documents::list, orders::documents::download,
         promotions::create, promotions::list,
         reports::create, reports::list, reports::get, reports::download,
     ),
