@@ -43,10 +43,11 @@ RUN set -eux; \
 FROM debian:bookworm-slim AS runtime
 
 # ca-certificates: TLS to SMTP/Postgres/Redis; curl: the compose healthcheck of the API;
-# fonts-dejavu-core: the TrueType font PDF reports embed for non-Latin text.
+# fonts-dejavu-core, fonts-droid-fallback: the TrueType fonts PDFs embed for non-Latin text
+# (the second for Chinese, Japanese and Korean).
 RUN set -eux; \
     apt-get update; \
-    apt-get install -y --no-install-recommends ca-certificates curl fonts-dejavu-core; \
+    apt-get install -y --no-install-recommends ca-certificates curl fonts-dejavu-core fonts-droid-fallback; \
     rm -rf /var/lib/apt/lists/*; \
     groupadd --system --gid 10001 comptoir; \
     useradd --system --uid 10001 --gid comptoir --home-dir /app --no-create-home \

@@ -3,9 +3,9 @@
 # PostgreSQL and Redis (started if stopped), an SMTP sink (aiosmtpd writing a maildir), moto's
 # S3 server (for the storage tests' S3 backend) and, with --with-clamd, a ClamAV daemon loaded
 # with the project's offline signature file.
-# Also the report tools: the PDF font (fonts-dejavu-core), pdftotext (poppler-utils, tests) and
-# Python XlsxWriter (the report benchmark's peer), Schemathesis for the OpenAPI tests, and
-# promtool for the Prometheus alert rules.
+# Also the report tools: the PDF fonts (fonts-dejavu-core, fonts-droid-fallback), pdftotext and
+# pdftoppm (poppler-utils, tests) and Python XlsxWriter (the report benchmark's peer),
+# Schemathesis for the OpenAPI tests, and promtool for the Prometheus alert rules.
 # Idempotent: run it as often as you like. Sourced variables: see the exports at the end.
 set -euo pipefail
 
@@ -45,9 +45,10 @@ wait_for() { # wait_for <what> <seconds> <command...>
 
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
-# Reports: the TrueType font embedded in PDFs (reports.pdf_font_path), pdftotext to read PDFs
-# back in tests, and XlsxWriter for the benchmark's comparison.
-apt_install fonts-dejavu-core poppler-utils python3-xlsxwriter
+# Reports and shipping documents: the TrueType fonts embedded in PDFs (reports.pdf_font_path,
+# and reports.pdf_fallback_font_path for Chinese, Japanese and Korean), pdftotext and pdftoppm
+# to read PDFs back in tests, and XlsxWriter for the benchmark's comparison.
+apt_install fonts-dejavu-core fonts-droid-fallback poppler-utils python3-xlsxwriter
 
 # promtool (in Debian's prometheus package): the metrics test checks the alert rules and the
 # example scrape config in deploy/prometheus/ and runs the rules' unit tests. Only the tool is

@@ -5,6 +5,7 @@ mod body_timeout;
 mod catalogue_cache;
 mod connections;
 mod degraded;
+mod download;
 pub mod error;
 mod extract;
 pub mod idempotency;

@@ -82,6 +82,8 @@ pub struct ReportSettings {
     pub max_rows: u64,
     pub pdf_max_rows: u64,
     pub pdf_font_path: PathBuf,
+    /// Embedded for the characters `pdf_font_path` lacks (Chinese, Japanese, Korean).
+    pub pdf_fallback_font_path: PathBuf,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::{PgConnection, PgExecutor, PgPool};
 use uuid::Uuid;
 
+use crate::consents::ConsentChannel;
 use crate::pagination::{Page, PageRequest};
 use crate::types::Role;
 use crate::{StoreResult, new_id};
@@ -93,10 +94,14 @@ pub struct Batch {
     pub user_ids: Option<Vec<Uuid>>,
     pub subject: Option<String>,
     pub body: String,
+    /// A marketing message: it reaches only the users who consented to its channel.
+    pub marketing: bool,
     /// `queued`, `running`, `succeeded`, `failed` or `cancelled` (from the fan-out job).
     pub status: String,
     /// Notifications created so far; the audience size once `succeeded` (banned users skipped).
     pub recipients: i32,
+    /// Marketing batches: users of the audience left out for want of consent to the channel.
+    pub skipped_without_consent: i32,
     /// The fan-out job (`GET /v1/admin/jobs/{id}`).
     pub job_id: Option<Uuid>,
     pub created_at: DateTime<Utc>,
@@ -117,6 +122,7 @@ pub struct NewBatch<'a> {
     pub audience: &'a Audience,
     pub subject: Option<&'a str>,
     pub body: &'a str,
+    pub marketing: bool,
     pub job_id: Uuid,
 }
 
@@ -127,8 +133,8 @@ pub async fn insert_batch(tx: &mut PgConnection, batch: NewBatch<'_>) -> StoreRe
         Audience::Users(ids) => (None, Some(ids.as_slice())),
     };
     sqlx::query(
-        "INSERT INTO notification_batches (id, created_by, channel, audience_role, audience_user_ids, subject, body, job_id) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        "INSERT INTO notification_batches (id, created_by, channel, audience_role, audience_user_ids, subject, body, job_id, marketing) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
     .bind(batch.id)
     .bind(batch.created_by)
@@ -138,6 +144,7 @@ pub async fn insert_batch(tx: &mut PgConnection, batch: NewBatch<'_>) -> StoreRe
     .bind(batch.subject)
     .bind(batch.body)
     .bind(batch.job_id)
+    .bind(batch.marketing)
     .execute(&mut *tx)
     .await?;
     Ok(find_batch(&mut *tx, batch.id)
@@ -149,7 +156,7 @@ pub async fn insert_batch(tx: &mut PgConnection, batch: NewBatch<'_>) -> StoreRe
 pub async fn find_batch(db: impl PgExecutor<'_>, id: Uuid) -> StoreResult<Option<Batch>> {
     Ok(sqlx::query_as(
         "SELECT b.id, b.created_by, b.channel, b.audience_role AS role, b.audience_user_ids AS user_ids, \
-           b.subject, b.body, b.recipients, b.job_id, b.created_at, b.started_at, b.finished_at, \
+           b.subject, b.body, b.marketing, b.recipients, b.skipped_without_consent, b.job_id, b.created_at, b.started_at, b.finished_at, \
            CASE WHEN b.finished_at IS NOT NULL THEN 'succeeded' \
                 WHEN j.status IN ('failed', 'dead') THEN 'failed' \
                 WHEN j.status = 'cancelled' THEN 'cancelled' \
@@ -189,10 +196,14 @@ pub struct Recipient {
     pub email: Option<String>,
     /// Their phone once verified (texts go to nothing else).
     pub verified_phone: Option<String>,
+    /// Whether the batch may reach them: always, unless it is marketing and they did not consent
+    /// to its channel.
+    pub consented: bool,
 }
 
 /// The next `limit` recipients of `batch` after user `after` (keyset pagination by id), banned
-/// users excluded, so a large audience is never held in memory at once.
+/// users excluded, so a large audience is never held in memory at once. Each says whether they
+/// consented to the batch's channel when the batch is marketing.
 pub async fn recipients_page(
     db: impl PgExecutor<'_>,
     batch: &Batch,
@@ -200,7 +211,9 @@ pub async fn recipients_page(
     limit: i64,
 ) -> StoreResult<Vec<Recipient>> {
     Ok(sqlx::query_as(
-        "SELECT id, email, CASE WHEN phone_verified_at IS NOT NULL THEN phone END AS verified_phone \
+        "SELECT id, email, CASE WHEN phone_verified_at IS NOT NULL THEN phone END AS verified_phone, \
+           ($5::text IS NULL OR EXISTS (SELECT 1 FROM marketing_consents c \
+             WHERE c.user_id = users.id AND c.channel = $5 AND c.granted)) AS consented \
          FROM users \
          WHERE banned_at IS NULL AND ($1::text IS NULL OR role = $1) AND ($2::uuid[] IS NULL OR id = ANY($2)) \
            AND ($3::uuid IS NULL OR id > $3) \
@@ -210,7 +223,37 @@ pub async fn recipients_page(
     .bind(batch.user_ids.as_deref())
     .bind(after)
     .bind(limit)
+    .bind(consent_needed(batch).map(ConsentChannel::as_str))
     .fetch_all(db)
+    .await?)
+}
+
+/// The consent a batch's recipients need, if any.
+pub fn consent_needed(batch: &Batch) -> Option<ConsentChannel> {
+    batch
+        .marketing
+        .then(|| ConsentChannel::for_notifications(batch.channel))
+        .flatten()
+}
+
+/// Records `users` as left out of `batch` for want of consent, once each, and counts the new
+/// ones in the batch; returns how many were new.
+pub async fn skip_for_batch(
+    tx: &mut PgConnection,
+    batch_id: Uuid,
+    users: &[Uuid],
+) -> StoreResult<i64> {
+    Ok(sqlx::query_scalar(
+        "WITH skipped AS ( \
+           INSERT INTO notification_consent_skips (batch_id, user_id) SELECT $1, unnest($2::uuid[]) \
+           ON CONFLICT DO NOTHING RETURNING 1), \
+         counted AS (SELECT count(*) AS n FROM skipped) \
+         UPDATE notification_batches SET skipped_without_consent = skipped_without_consent + counted.n \
+         FROM counted WHERE id = $1 RETURNING counted.n",
+    )
+    .bind(batch_id)
+    .bind(users)
+    .fetch_one(tx)
     .await?)
 }
 

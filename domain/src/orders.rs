@@ -47,6 +47,9 @@ pub struct Order {
     /// The promotion applied, if any (one per order: the best of the coupon and flash sales).
     pub promotion_id: Option<Uuid>,
     pub shipping_address: Option<serde_json::Value>,
+    /// Who carries the parcel, once shipped.
+    pub carrier: Option<String>,
+    pub tracking_number: Option<String>,
     pub paid_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -79,6 +82,8 @@ pub struct OrderRow {
     pub total_amount: i64,
     pub promotion_id: Option<Uuid>,
     pub shipping_address: Option<serde_json::Value>,
+    pub carrier: Option<String>,
+    pub tracking_number: Option<String>,
     pub paid_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -100,7 +105,7 @@ struct LineRow {
 macro_rules! order_columns {
     () => {
         "o.id, o.client_id, o.shop_id, s.owner_id AS shop_owner_id, o.status, o.currency, o.subtotal_amount, \
-         o.discount_amount, o.total_amount, o.promotion_id, o.shipping_address, o.paid_at, o.created_at, o.updated_at"
+         o.discount_amount, o.total_amount, o.promotion_id, o.shipping_address, o.carrier, o.tracking_number, o.paid_at, o.created_at, o.updated_at"
     };
 }
 impl OrderRow {
@@ -116,6 +121,8 @@ impl OrderRow {
             status: self.status,
             promotion_id: self.promotion_id,
             shipping_address: self.shipping_address,
+            carrier: self.carrier,
+            tracking_number: self.tracking_number,
             paid_at: self.paid_at,
             created_at: self.created_at,
             updated_at: self.updated_at,
@@ -294,6 +301,22 @@ pub async fn set_status(tx: &mut PgConnection, id: Uuid, status: &str) -> StoreR
     .execute(&mut *tx)
     .await?;
     load(tx, id).await
+}
+
+/// Records who carries a locked order's parcel (when it is shipped).
+pub async fn set_shipment(
+    tx: &mut PgConnection,
+    id: Uuid,
+    carrier: Option<&str>,
+    tracking_number: Option<&str>,
+) -> StoreResult<()> {
+    sqlx::query("UPDATE orders SET carrier = $2, tracking_number = $3 WHERE id = $1")
+        .bind(id)
+        .bind(carrier)
+        .bind(tracking_number)
+        .execute(tx)
+        .await?;
+    Ok(())
 }
 
 /// Puts a cancelled order's quantities back in stock and takes them off the products' sales.

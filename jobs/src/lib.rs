@@ -5,6 +5,7 @@
 //! status, attempts and retry times live in the Postgres ledger.
 
 pub mod catalogue_cache;
+pub mod documents;
 pub mod email;
 pub mod images;
 pub mod imports;

@@ -4,6 +4,7 @@ use serde::de::DeserializeOwned;
 
 use comptoir_domain::ledger::ClaimedJob;
 use comptoir_jobs::Job;
+use comptoir_jobs::documents::RenderOrderDocument;
 use comptoir_jobs::email::SendEmail;
 use comptoir_jobs::images::ProcessImage;
 use comptoir_jobs::imports::RunImport;
@@ -17,6 +18,7 @@ use comptoir_jobs::shops::ShopSnapshot;
 use comptoir_jobs::sms::SendSms;
 use comptoir_jobs::system::Ping;
 
+use crate::documents::DocumentRenderer;
 use crate::email::Mailer;
 use crate::error::{JobError, JobResult, ResultExt};
 use crate::images::ImageProcessor;
@@ -41,6 +43,7 @@ pub struct Handlers {
     pub importer: Importer,
     pub reporter: ReportGenerator,
     pub report_purger: ReportPurger,
+    pub documents: DocumentRenderer,
     pub payments: PaymentDesk,
     pub sms: SmsDesk,
 }
@@ -63,6 +66,10 @@ pub async fn run(handlers: &Handlers, job: &ClaimedJob) -> JobResult {
             handlers.reporter.run(&decode(job)?, last_attempt).await
         }
         PurgeReports::KIND => handlers.report_purger.run().await,
+        RenderOrderDocument::KIND => {
+            let last_attempt = job.attempts >= job.max_attempts;
+            handlers.documents.run(&decode(job)?, last_attempt).await
+        }
         InitiatePayment::KIND => handlers.payments.initiate(&decode(job)?).await,
         ReconcileEvent::KIND => handlers.payments.reconcile(&decode(job)?).await,
         RequeryPayment::KIND => handlers.payments.requery(&decode(job)?).await,

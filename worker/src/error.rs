@@ -20,6 +20,28 @@ impl fmt::Display for JobError {
     }
 }
 
+impl JobError {
+    /// Why the run failed for good (a permanent failure, or any on the last attempt), for the
+    /// pipeline to record on what it was making; `None` when the job will be retried.
+    pub fn final_reason(&self, last_attempt: bool) -> Option<String> {
+        match self {
+            JobError::Permanent(cause) => Some(format!("{cause:#}")),
+            JobError::Transient(cause) if last_attempt => Some(format!("{cause:#}")),
+            JobError::Transient(_) => None,
+        }
+    }
+
+    /// A file writer's failure: the disk (transient) or the content (permanent, e.g. a
+    /// missing font).
+    pub fn of_file_writer(err: anyhow::Error) -> Self {
+        if err.chain().any(|cause| cause.is::<std::io::Error>()) {
+            JobError::Transient(err)
+        } else {
+            JobError::Permanent(err)
+        }
+    }
+}
+
 pub type JobResult = Result<(), JobError>;
 
 /// `.permanent()` / `.transient()` on any fallible call inside a handler.

@@ -11,14 +11,15 @@ use comptoir_jobs::catalogue_cache::CatalogueCache;
 use comptoir_storage::Storage;
 
 use crate::dispatch::Handlers;
+use crate::documents::DocumentRenderer;
 use crate::email::Mailer;
 use crate::images::{ImagePipeline, ImageProcessor};
 use crate::imports::Importer;
 use crate::maintenance::Housekeeper;
 use crate::notifications::{self, NotificationFanOut};
 use crate::payments::PaymentDesk;
-use crate::reports::ReportGenerator;
 use crate::reports::purge::ReportPurger;
+use crate::reports::{self, ReportGenerator};
 use crate::shops::ShopSweeper;
 use crate::sms::SmsDesk;
 use crate::snapshots::Snapshotter;
@@ -90,6 +91,11 @@ pub fn build(
         report_purger: ReportPurger {
             pool: pool.clone(),
             storage: storage.clone(),
+        },
+        documents: DocumentRenderer {
+            pool: pool.clone(),
+            storage: storage.clone(),
+            fonts: reports::pdf_fonts(&settings.reports),
         },
     })
 }

@@ -7,6 +7,7 @@
 mod claims;
 mod consumer;
 mod dispatch;
+pub mod documents;
 pub mod email;
 mod error;
 mod handlers;
@@ -17,6 +18,7 @@ mod imports;
 mod maintenance;
 pub mod notifications;
 pub mod payments;
+pub mod pdf;
 mod process;
 pub mod reports;
 pub mod retry;

@@ -4,6 +4,9 @@
 //! `notification:<batch>:<user>` (also its dedupe key). Both are unique, so a run cut short and
 //! run again, or a second run, creates nothing twice; the mailer sends each key once.
 //!
+//! A marketing batch leaves out the users who did not consent to its channel (recorded once per
+//! batch and user, and counted on the batch).
+//!
 //! SMS works the same way: one `sms_messages` row per recipient with a verified phone in an
 //! allowed country, its dedupe key `notification:<batch>:<user>`, and one `SendSms` job each.
 
@@ -37,6 +40,8 @@ pub struct NotificationFanOut {
 pub struct FanOutReport {
     /// Users the audience resolved to (banned users excluded).
     pub recipients: usize,
+    /// Marketing batches: users left out for want of consent, first recorded by this run.
+    pub skipped_without_consent: i64,
     /// Notifications this run created.
     pub created: i64,
     /// Email jobs this run enqueued.
@@ -64,8 +69,16 @@ impl NotificationFanOut {
                 notifications::recipients_page(&mut *tx, &batch, after, self.page_size).await?;
             let Some(last) = page.last() else { break };
             after = Some(last.id);
-            let users: Vec<Uuid> = page.iter().map(|recipient| recipient.id).collect();
+            let full_page = page.len() >= usize::try_from(self.page_size).unwrap_or(usize::MAX);
             report.recipients += page.len();
+            let (page, left_out): (Vec<Recipient>, Vec<Recipient>) =
+                page.into_iter().partition(|recipient| recipient.consented);
+            if !left_out.is_empty() {
+                let left_out: Vec<Uuid> = left_out.iter().map(|recipient| recipient.id).collect();
+                report.skipped_without_consent +=
+                    notifications::skip_for_batch(&mut tx, batch.id, &left_out).await?;
+            }
+            let users: Vec<Uuid> = page.iter().map(|recipient| recipient.id).collect();
             report.created += notifications::create_for_batch(&mut tx, &batch, &users).await?;
             match batch.channel {
                 Channel::Email => {
@@ -79,7 +92,7 @@ impl NotificationFanOut {
                 Channel::InApp => {}
             }
             self.producer.commit(tx).await?;
-            if page.len() < usize::try_from(self.page_size).unwrap_or(usize::MAX) {
+            if !full_page {
                 break;
             }
         }
@@ -177,6 +190,7 @@ impl NotificationFanOut {
             without_email = report.without_email,
             texts = report.texts,
             without_phone = report.without_phone,
+            skipped_without_consent = report.skipped_without_consent,
             "notification batch fanned out"
         );
         if report.without_email > 0 {

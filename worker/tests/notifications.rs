@@ -1,6 +1,7 @@
 //! Notification batches end to end: an admin posts, the worker fans the batch out into one
 //! notification per recipient and one email each (email channel), banned users and other roles
-//! left out; running the fan-out again creates nothing twice.
+//! left out; running the fan-out again creates nothing twice; a marketing batch skips the users
+//! who did not consent to its channel.
 
 mod support;
 
@@ -278,4 +279,79 @@ async fn in_app_and_sms_batches_store_notifications_and_send_no_email() {
         // Email reaches the SMTP server only through email jobs.
         assert_eq!(count(&app, EMAIL_JOBS, batch).await, 0);
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_marketing_email_reaches_only_the_users_who_consent() {
+    let settings = test_settings(&[]).await;
+    let app = TestApp::spawn(settings.clone()).await;
+    let (_, admin) = app.user_with_role(Role::Maintainer).await;
+    let consenting = member(&app, Role::Client, false).await;
+    let withdrawn = member(&app, Role::Client, false).await;
+    let never_asked = member(&app, Role::Client, false).await;
+    for (who, body) in [
+        (&consenting, json!({"marketing_email": true})),
+        (&withdrawn, json!({"marketing_email": true})),
+        (&withdrawn, json!({"marketing_email": false})),
+        // Consent to texts is not consent to emails.
+        (&never_asked, json!({"marketing_sms": true})),
+    ] {
+        let set = app
+            .request(
+                reqwest::Method::PUT,
+                "/v1/me/consents",
+                Some(&who.token),
+                Some(body),
+            )
+            .await;
+        assert_eq!(set.status(), 200);
+    }
+    let ids = [consenting.id, withdrawn.id, never_asked.id];
+    let subject = format!("Sale {}", Uuid::now_v7().simple());
+    let batch = post(
+        &app,
+        &admin,
+        json!({"user_ids": ids, "channel": "email", "subject": subject, "body": "-20 % on barrels.",
+               "marketing": true}),
+    )
+    .await;
+
+    let _worker = spawn_worker(&settings, &["email", "notifications"]);
+    let done = wait_for_batch(&app, &admin, batch).await;
+    assert_eq!(
+        (
+            &done["marketing"],
+            &done["recipients"],
+            &done["skipped_without_consent"]
+        ),
+        (&json!(true), &json!(1), &json!(2))
+    );
+    wait_for_emails(&app, batch, 1).await;
+    assert_eq!(mails_with(&consenting.email, &subject), 1);
+    for left_out in [&withdrawn, &never_asked] {
+        assert_eq!(mails_with(&left_out.email, &subject), 0);
+        assert_eq!(notifications_of(&app, left_out.id, batch).await, 0);
+    }
+
+    // Run again (a redelivery): nobody is counted or mailed twice.
+    let again = NotificationFanOut {
+        pool: app.pool.clone(),
+        producer: Producer::new(&settings),
+        page_size: 2,
+        sms: settings.sms.clone(),
+    }
+    .fan_out(batch)
+    .await
+    .expect("fan-out")
+    .expect("batch");
+    assert_eq!((again.created, again.skipped_without_consent), (0, 0));
+    let path = format!("/v1/notifications/batches/{batch}");
+    let after: Value = app
+        .get(&path, Some(&admin))
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(after["skipped_without_consent"], 2);
+    assert_eq!(count(&app, EMAIL_JOBS, batch).await, 1);
 }

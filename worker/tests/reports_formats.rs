@@ -9,6 +9,7 @@ use calamine::{Data, Reader, Xlsx};
 use serde_json::{Value, json};
 
 use comptoir_testkit::{TestApp, test_settings};
+use support::pdf::pdf_text;
 use support::reports::{ARABIC_PRODUCT, CLIENT_NAME, FORMULA_PRODUCT, Market, generate, market};
 use support::spawn_worker;
 
@@ -185,24 +186,6 @@ async fn xlsx_reports_have_typed_cells() {
             );
         }
     }
-}
-
-fn pdf_text(bytes: &[u8]) -> String {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let path = dir.path().join("report.pdf");
-    std::fs::write(&path, bytes).expect("write");
-    let output = std::process::Command::new("pdftotext")
-        .args(["-layout", "-enc", "UTF-8"])
-        .arg(&path)
-        .arg("-")
-        .output()
-        .expect("pdftotext (poppler-utils; scripts/services.sh installs it)");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout).expect("utf-8")
 }
 
 /// The totals: one line per currency, the first starting with "Total".

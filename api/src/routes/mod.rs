@@ -5,6 +5,7 @@ pub mod auth;
 pub mod canary;
 pub mod catalogue;
 pub mod categories;
+pub mod consents;
 mod docs;
 pub mod health;
 pub mod imports;
@@ -55,6 +56,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(resource("/otp/send").route(web::post().to(otp::send)))
                 .service(resource("/otp/verify").route(web::post().to(otp::verify)))
                 .service(resource("/password/reset").route(web::post().to(otp::reset_password))),
+        )
+        .service(
+            resource("/v1/me/consents")
+                .route(web::get().to(consents::get))
+                .route(web::put().to(consents::put)),
         )
         .service(resource("/v1/users").route(web::get().to(users::list)))
         .service(resource("/v1/users/{id}").route(web::patch().to(users::update)))
@@ -137,6 +143,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(web::patch().to(orders::update)),
         )
         .service(resource("/v1/orders/{id}/payments").route(web::post().to(payments::create)))
+        .service(
+            resource("/v1/orders/{id}/documents").route(web::get().to(orders::documents::list)),
+        )
+        .service(
+            resource("/v1/orders/{id}/documents/{kind}/download")
+                .route(web::get().to(orders::documents::download)),
+        )
         .service(resource("/v1/payments").route(web::get().to(payments::list)))
         .service(resource("/v1/payments/{id}").route(web::get().to(payments::get)))
         .service(resource("/v1/payments/{id}/refund").route(web::post().to(refunds::create)))

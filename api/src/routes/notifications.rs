@@ -51,6 +51,11 @@ pub struct NewNotificationRequest {
     pub subject: Option<String>,
     /// 1 to 5000 characters (1600 for `sms`).
     pub body: String,
+    /// A marketing message (default `false`): an email or SMS batch then reaches only the users
+    /// who consented to marketing on that channel (`PUT /v1/me/consents`); the others are
+    /// counted in the batch's `skipped_without_consent`. In-app messages need no consent.
+    #[serde(default)]
+    pub marketing: bool,
 }
 
 /// A request that passed validation.
@@ -59,6 +64,7 @@ struct Validated {
     audience: Audience,
     subject: Option<String>,
     body: String,
+    marketing: bool,
 }
 
 fn audience(
@@ -132,6 +138,7 @@ fn validate(request: NewNotificationRequest) -> ApiResult<Validated> {
             audience,
             subject: request.subject.map(|s| s.trim().to_owned()),
             body: request.body,
+            marketing: request.marketing,
         }),
         _ => Err(ApiError::Validation {
             detail: "the notification is invalid".to_owned(),
@@ -211,12 +218,13 @@ async fn enqueue_batch(
             audience: &request.audience,
             subject: request.subject.as_deref(),
             body: &request.body,
+            marketing: request.marketing,
             job_id,
         },
     )
     .await?;
     let meta = json!({
-        "channel": batch.channel, "role": batch.role,
+        "channel": batch.channel, "role": batch.role, "marketing": batch.marketing,
         "user_count": batch.user_ids.as_ref().map(Vec::len), "job_id": job_id,
     });
     let action = Action {

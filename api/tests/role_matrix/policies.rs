@@ -233,6 +233,8 @@ pub fn table(f: &Fixture) -> Vec<Policy> {
         rule("POST /v1/products/bulk", ShopOwner).body(Body::Csv(ids.shop)),
         rule("GET /v1/imports/{id}", ShopOwner).at([ids.import]),
         rule("GET /v1/imports/{id}/errors", ShopOwner).at([ids.import]),
+        rule("GET /v1/me/consents", SignedIn),
+        rule("PUT /v1/me/consents", SignedIn).json(json!({"marketing_email": true})),
         rule("POST /v1/notifications", Admin)
             .json(json!({"user_ids": [ids.client_a], "channel": "in_app", "body": "matrix"})),
         rule("GET /v1/notifications", SignedIn),
@@ -247,6 +249,10 @@ pub fn table(f: &Fixture) -> Vec<Policy> {
         rule("PATCH /v1/orders/{id}", OrderParty)
             .at([ids.spare_order])
             .json(json!({"status": "cancelled"})),
+        rule("GET /v1/orders/{id}/documents", OrderParty).at([ids.order]),
+        // The signed link is the credential; none here.
+        rule("GET /v1/orders/{id}/documents/{kind}/download", Uniform(403))
+            .at([ids.order.to_string(), "packing_slip".to_owned()]),
         rule("POST /v1/orders/{id}/payments", OrderClient)
             .at([ids.pending_order])
             .json(json!({"provider": "stripe"})),

@@ -24,6 +24,7 @@ use comptoir_jobs::reports::GenerateReport;
 use comptoir_storage::Storage;
 
 use crate::error::{JobError, JobResult, ResultExt};
+use crate::pdf::FontFiles;
 use writer::Meta;
 
 pub struct ReportGenerator {
@@ -43,12 +44,11 @@ impl ReportGenerator {
     /// Runs the job; a permanent failure, or the last attempt's, is recorded on the report.
     pub async fn run(&self, job: &GenerateReport, last_attempt: bool) -> JobResult {
         let result = self.generate(job).await;
-        if let Err(err) = &result
-            && (matches!(err, JobError::Permanent(_)) || last_attempt)
+        if let Some(reason) = result
+            .as_ref()
+            .err()
+            .and_then(|e| e.final_reason(last_attempt))
         {
-            let reason = match err {
-                JobError::Permanent(cause) | JobError::Transient(cause) => format!("{cause:#}"),
-            };
             reports::fail(&self.pool, job.report_id, &reason, self.retention())
                 .await
                 .transient()?;
@@ -108,7 +108,7 @@ impl ReportGenerator {
             params: &params,
             format,
             path: local.path(),
-            font: &self.settings.pdf_font_path,
+            fonts: &pdf_fonts(&self.settings),
             expected: u64::try_from(total).unwrap_or(0),
             cap,
         };
@@ -179,6 +179,14 @@ impl ReportGenerator {
         };
         self.producer.enqueue(tx, &email).await?;
         Ok(())
+    }
+}
+
+/// The fonts every PDF embeds as needed.
+pub fn pdf_fonts(settings: &ReportSettings) -> FontFiles {
+    FontFiles {
+        unicode: settings.pdf_font_path.clone(),
+        fallback: settings.pdf_fallback_font_path.clone(),
     }
 }
 

@@ -13,6 +13,7 @@ use comptoir_domain::reports::{self, ReportFormat};
 
 use super::writer::{self, Meta, Totals};
 use crate::error::{JobError, ResultExt};
+use crate::pdf::FontFiles;
 
 const BATCH: usize = 1_000;
 /// Batches in flight between the query and the writer.
@@ -25,28 +26,19 @@ pub struct Job<'a> {
     pub params: &'a RowParams,
     pub format: ReportFormat,
     pub path: &'a Path,
-    pub font: &'a Path,
+    pub fonts: &'a FontFiles,
     /// The count taken before starting, for the progress.
     pub expected: u64,
     pub cap: u64,
 }
 
-/// A writer's failure: the disk (transient) or the content (permanent, e.g. a missing font).
-fn writer_error(err: anyhow::Error) -> JobError {
-    if err.chain().any(|cause| cause.is::<std::io::Error>()) {
-        JobError::Transient(err)
-    } else {
-        JobError::Permanent(err)
-    }
-}
-
 /// Writes the report's file at `job.path`, headed by `meta`, and returns its number of rows.
 pub async fn write(job: Job<'_>, meta: Meta) -> Result<u64, JobError> {
     let (sender, mut receiver) = tokio::sync::mpsc::channel::<Vec<Vec<Cell>>>(IN_FLIGHT);
-    let (format, path, font) = (job.format, job.path.to_owned(), job.font.to_owned());
+    let (format, path, fonts) = (job.format, job.path.to_owned(), job.fonts.clone());
     let columns = job.spec.columns;
     let writing = tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
-        let mut file = writer::create(format, &path, meta, &font)?;
+        let mut file = writer::create(format, &path, meta, &fonts)?;
         let mut totals = Totals::new(columns);
         while let Some(batch) = receiver.blocking_recv() {
             for row in &batch {
@@ -61,7 +53,7 @@ pub async fn write(job: Job<'_>, meta: Meta) -> Result<u64, JobError> {
         .await
         .map_err(|err| JobError::Transient(anyhow::anyhow!("the report writer panicked: {err}")))?;
     // A writer that stopped early closes the channel, ending the stream: its error says why.
-    written.map_err(writer_error)?;
+    written.map_err(JobError::of_file_writer)?;
     streamed
 }
 

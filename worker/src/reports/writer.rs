@@ -11,6 +11,7 @@ use comptoir_domain::report_rows::{Cell, Column, Kind};
 use comptoir_domain::reports::ReportFormat;
 
 use super::{csv, json, pdf, xlsx};
+use crate::pdf::FontFiles;
 
 /// What every file says about itself.
 pub struct Meta {
@@ -33,13 +34,13 @@ pub fn create(
     format: ReportFormat,
     path: &Path,
     meta: Meta,
-    pdf_font: &Path,
+    pdf_fonts: &FontFiles,
 ) -> anyhow::Result<Box<dyn ReportWriter>> {
     Ok(match format {
         ReportFormat::Csv => Box::new(csv::CsvWriter::create(path, &meta)?),
         ReportFormat::Json => Box::new(json::JsonWriter::create(path, meta)?),
         ReportFormat::Xlsx => Box::new(xlsx::XlsxWriter::create(path, meta)?),
-        ReportFormat::Pdf => Box::new(pdf::PdfWriter::create(path, meta, pdf_font)?),
+        ReportFormat::Pdf => Box::new(pdf::PdfWriter::create(path, meta, pdf_fonts)?),
     })
 }
 

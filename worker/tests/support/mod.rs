@@ -6,6 +6,7 @@
 pub mod images;
 pub mod imports;
 pub mod payments;
+pub mod pdf;
 pub mod rig;
 pub mod sms;
 

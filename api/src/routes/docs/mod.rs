@@ -10,8 +10,8 @@ use utoipa::OpenApi;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 
 use super::{
-    action_logs, auth, canary, catalogue, categories, health, imports, jobs, login, media,
-    notifications, operations, orders, otp, payments, product_images, products, promotions,
+    action_logs, auth, canary, catalogue, categories, consents, health, imports, jobs, login,
+    media, notifications, operations, orders, otp, payments, product_images, products, promotions,
     refunds, reports, shop_skip, shops, sms, users, webhooks,
 };
 
@@ -24,6 +24,7 @@ use super::{
         otp::send, otp::verify, otp::reset_password,
         sms::twilio_report, sms::africastalking_report, sms::list,
         users::list, users::update,
+        consents::get, consents::put,
         jobs::list, jobs::get, jobs::retry, jobs::retry_dead, jobs::cancel, canary::canary,
         operations::queues, operations::workers,
         payments::create, payments::get, payments::list, refunds::create,
@@ -36,6 +37,7 @@ use super::{
         imports::bulk, imports::get, imports::errors,
         notifications::create, notifications::get_batch, notifications::list, notifications::update,
         orders::place::create, orders::list, orders::get, orders::update,
+        orders::documents::list, orders::documents::download,
         promotions::create, promotions::list,
         reports::create, reports::list, reports::get, reports::download,
     ),

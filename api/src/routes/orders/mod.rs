@@ -2,6 +2,7 @@
 //! the orders of the shops they own; admins see and move every order. An order outside the
 //! caller's scope is 404.
 
+pub mod documents;
 pub mod place;
 
 use actix_web::web;
@@ -21,11 +22,14 @@ use comptoir_domain::types::Role;
 use comptoir_jobs::sms::text_order;
 
 use crate::auth::AuthUser;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, FieldErrors};
 use crate::extract::DeferredJson;
 use crate::routes::users::page_of;
 use crate::state::AppState;
-use crate::validate::sane_time;
+use crate::validate::{add, check_text, ensure_valid, sane_time};
+
+const MAX_CARRIER_CHARS: usize = 100;
+const MAX_TRACKING_CHARS: usize = 64;
 
 pub(crate) fn scope(caller: &AuthUser) -> Scope {
     match caller.role {
@@ -35,15 +39,13 @@ pub(crate) fn scope(caller: &AuthUser) -> Scope {
     }
 }
 
+fn status_problem(status: &str) -> Option<String> {
+    (!STATUSES.contains(&status))
+        .then(|| format!("must be one of {}, not `{status}`", STATUSES.join(", ")))
+}
+
 fn check_status(status: &str) -> ApiResult<()> {
-    if STATUSES.contains(&status) {
-        Ok(())
-    } else {
-        Err(ApiError::field(
-            "status",
-            format!("must be one of {}, not `{status}`", STATUSES.join(", ")),
-        ))
-    }
+    status_problem(status).map_or(Ok(()), |problem| Err(ApiError::field("status", problem)))
 }
 
 /// An RFC 3339 time, or a date (`YYYY-MM-DD`, UTC): the start of that day, or for an upper
@@ -126,11 +128,58 @@ pub struct OrderUpdate {
     /// The next status: pending → paid → preparing → shipped → delivered; cancelled from
     /// pending or paid.
     pub status: String,
+    /// With `shipped` only: who carries the parcel (up to 100 characters), printed on the
+    /// delivery note.
+    pub carrier: Option<String>,
+    /// With `shipped` only: the carrier's tracking number (up to 64 letters, digits, spaces or
+    /// `-`).
+    pub tracking_number: Option<String>,
+}
+
+impl OrderUpdate {
+    /// The status and the shipment fields, checked together (422 with every problem).
+    fn check(&self) -> ApiResult<()> {
+        let mut errors = FieldErrors::new();
+        if let Some(problem) = status_problem(&self.status) {
+            add(&mut errors, "status", problem);
+        }
+        let shipped = self.status == "shipped";
+        for (field, value, max) in [
+            ("carrier", &self.carrier, MAX_CARRIER_CHARS),
+            ("tracking_number", &self.tracking_number, MAX_TRACKING_CHARS),
+        ] {
+            let Some(value) = value else { continue };
+            if !shipped {
+                add(
+                    &mut errors,
+                    field,
+                    "is only taken with the status `shipped`",
+                );
+            }
+            check_text(&mut errors, field, value, max, true);
+            if value.contains('\n') {
+                add(&mut errors, field, "must be one line");
+            }
+        }
+        let tracking_chars = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == ' ';
+        if let Some(tracking) = &self.tracking_number
+            && !tracking.chars().all(tracking_chars)
+        {
+            add(
+                &mut errors,
+                "tracking_number",
+                "may hold only letters, digits, spaces and `-`",
+            );
+        }
+        ensure_valid(errors, "the order update is invalid")
+    }
 }
 
 /// Moves an order along its status machine. The seller of its shop and admins make any legal
 /// move (audited); its client may only cancel it while it is pending. Cancelling puts the
 /// quantities back in stock; marking it paid records a `manual` payment (cash on delivery).
+/// Entering `preparing` queues the packing slip, `shipped` (with the optional `carrier` and
+/// `tracking_number`) the delivery note: see `GET /v1/orders/{id}/documents`.
 #[utoipa::path(patch, path = "/v1/orders/{id}", tag = "orders", request_body = OrderUpdate, params(("id" = Uuid, Path)),
     security(("bearer" = [])), responses((status = 200, body = Order), (status = 401, body = crate::error::Problem),
     (status = 403, description = "a client asking for anything but a cancellation", body = crate::error::Problem),
@@ -142,8 +191,9 @@ pub async fn update(
     id: web::Path<Uuid>,
     body: DeferredJson<OrderUpdate>,
 ) -> ApiResult<web::Json<Order>> {
-    let to = body.read().await?.status;
-    check_status(&to)?;
+    let update = body.read().await?;
+    update.check()?;
+    let to = update.status.clone();
     let mut tx = state.pool.begin().await?;
     let order = orders::lock(&mut tx, *id)
         .await?
@@ -179,7 +229,13 @@ pub async fn update(
         "paid" => Some(payments::record_manual(&mut tx, &order).await?),
         _ => None,
     };
+    if to == "shipped" {
+        let carrier = update.carrier.as_deref().map(str::trim);
+        let tracking = update.tracking_number.as_deref().map(str::trim);
+        orders::set_shipment(&mut tx, *id, carrier, tracking).await?;
+    }
     let updated = orders::set_status(&mut tx, *id, &to).await?;
+    documents::request_for(&state, &mut tx, *id, &to).await?;
     let text = match to.as_str() {
         "paid" => Some(OrderEvent::Paid),
         "shipped" => Some(OrderEvent::Shipped),

@@ -6,7 +6,6 @@
 mod request;
 
 use actix_web::http::StatusCode;
-use actix_web::http::header::{self, ContentDisposition, DispositionParam, DispositionType};
 use actix_web::{HttpResponse, web};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -19,9 +18,9 @@ use comptoir_domain::report_links::{self, LinkError};
 use comptoir_domain::reports::{self, NewReport, Report, ReportFilters};
 use comptoir_domain::shops;
 use comptoir_jobs::reports::GenerateReport;
-use comptoir_storage::StorageError;
 
 use crate::auth::Merchant;
+use crate::download;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::DeferredJson;
 use crate::idempotency::{IdempotencyKey, idempotent};
@@ -207,20 +206,7 @@ pub struct DownloadQuery {
 }
 
 fn refused(err: LinkError) -> ApiError {
-    let (code, detail) = match err {
-        LinkError::Invalid => (
-            "invalid_download_link",
-            "the download link is not valid for this report",
-        ),
-        LinkError::Expired => (
-            "download_link_expired",
-            "the download link has expired; get a new one from GET /v1/reports/{id}",
-        ),
-    };
-    ApiError::Forbidden {
-        code,
-        detail: detail.to_owned(),
-    }
+    download::refused(err, "report", "GET /v1/reports/{id}")
 }
 
 #[utoipa::path(get, path = "/v1/reports/{id}/download", tag = "reports", params(("id" = Uuid, Path), DownloadQuery),
@@ -249,18 +235,5 @@ pub async fn download(
     else {
         return Err(ApiError::NotFound);
     };
-    let file = state.storage.get(key).await.map_err(|err| match err {
-        StorageError::NotFound(_) => ApiError::NotFound,
-        other => ApiError::internal(other),
-    })?;
-    Ok(HttpResponse::Ok()
-        .content_type(format.content_type())
-        .insert_header(ContentDisposition {
-            disposition: DispositionType::Attachment,
-            parameters: vec![DispositionParam::Filename(name.clone())],
-        })
-        // The URL carries a credential: keep the file out of shared caches.
-        .insert_header((header::CACHE_CONTROL, "private, no-store"))
-        .no_chunking(file.size)
-        .streaming(file.bytes))
+    download::attachment(&state, key, format.content_type(), name).await
 }
