@@ -4,7 +4,8 @@
 # S3 server (for the storage tests' S3 backend) and, with --with-clamd, a ClamAV daemon loaded
 # with the project's offline signature file.
 # Also the report tools: the PDF font (fonts-dejavu-core), pdftotext (poppler-utils, tests) and
-# Python XlsxWriter (the report benchmark's peer), and Schemathesis for the OpenAPI tests.
+# Python XlsxWriter (the report benchmark's peer), Schemathesis for the OpenAPI tests, and
+# Chromium with its WebDriver for the console's browser test.
 # Idempotent: run it as often as you like. Sourced variables: see the exports at the end.
 set -euo pipefail
 
@@ -47,6 +48,10 @@ port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 # Reports: the TrueType font embedded in PDFs (reports.pdf_font_path), pdftotext to read PDFs
 # back in tests, and XlsxWriter for the benchmark's comparison.
 apt_install fonts-dejavu-core poppler-utils python3-xlsxwriter
+
+# The web console's browser test (worker/tests/console_browser.rs) drives headless Chromium
+# through chromedriver (/usr/bin/chromium, /usr/bin/chromedriver).
+apt_install chromium chromium-driver
 
 # PostgreSQL
 if ! pg_isready -q -h 127.0.0.1 -p 5432; then

@@ -4,6 +4,7 @@ pub mod auth;
 mod body_timeout;
 mod catalogue_cache;
 mod connections;
+mod console;
 mod degraded;
 pub mod error;
 mod extract;

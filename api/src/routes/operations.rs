@@ -12,7 +12,7 @@ use crate::error::ApiResult;
 use crate::state::AppState;
 
 /// Stopped or gone processes stay listed this long, so a crash is seen.
-const KEEP_SILENT_SECS: u64 = 24 * 3600;
+pub(crate) const KEEP_SILENT_SECS: u64 = 24 * 3600;
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct QueueList {
