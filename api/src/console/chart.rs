@@ -5,8 +5,8 @@ use serde::Serialize;
 
 use comptoir_domain::ledger::MinuteBucket;
 
-const WIDTH: f64 = 600.0;
-const HEIGHT: f64 = 160.0;
+const WIDTH: f64 = 900.0;
+const HEIGHT: f64 = 170.0;
 
 #[derive(Serialize)]
 pub struct Bar {
@@ -19,12 +19,18 @@ pub struct Bar {
 }
 
 #[derive(Serialize)]
+pub struct Point {
+    x: f64,
+    y: f64,
+}
+
+#[derive(Serialize)]
 pub struct Chart {
     width: f64,
     height: f64,
     bars: Vec<Bar>,
-    /// `x,y x,y …` of the p95 line; empty when nothing finished.
-    p95_points: String,
+    /// The p95 line's points (minutes where something finished).
+    p95: Vec<Point>,
     max_finished: i64,
     max_p95_ms: Option<f64>,
     finished_total: i64,
@@ -67,22 +73,22 @@ pub fn build(buckets: &[MinuteBucket]) -> Chart {
             }
         })
         .collect();
-    let p95_points = buckets
+    let p95 = buckets
         .iter()
         .enumerate()
         .filter_map(|(at, bucket)| {
             let ms = bucket.p95_ms?;
-            let x = at as f64 * slot + slot / 2.0;
-            let y = HEIGHT - HEIGHT * ms / latency_top;
-            Some(format!("{x:.1},{y:.1}"))
+            Some(Point {
+                x: at as f64 * slot + slot / 2.0,
+                y: HEIGHT - HEIGHT * ms / latency_top,
+            })
         })
-        .collect::<Vec<_>>()
-        .join(" ");
+        .collect();
     Chart {
         width: WIDTH,
         height: HEIGHT,
         bars,
-        p95_points,
+        p95,
         max_finished: count_top as i64,
         max_p95_ms: max_p95.map(|_| latency_top),
         finished_total: buckets.iter().map(|b| b.finished).sum(),

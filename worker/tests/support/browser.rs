@@ -49,6 +49,8 @@ impl Browser {
                     "--disable-component-update", "--disable-sync",
                     "--disable-dev-shm-usage", "--hide-scrollbars",
                     format!("--user-data-dir={}", profile.display()),
+                    // Room for whole-page screenshots: a window is never taller than the screen.
+                    "--screen-info={1280x3200}",
                     "--window-size=1280,900",
                 ],
             }
@@ -134,7 +136,11 @@ impl Browser {
             .expect("resized");
         let height = self
             .client
-            .execute("return document.documentElement.scrollHeight;", vec![])
+            // The page's height plus the browser's own frame.
+            .execute(
+                "return document.documentElement.scrollHeight + window.outerHeight - window.innerHeight;",
+                vec![],
+            )
             .await
             .ok()
             .and_then(|height| height.as_u64())
