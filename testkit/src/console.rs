@@ -1,5 +1,6 @@
-//! Helpers for the web console's tests: an admin who logs in with a password, a job row in any
-//! state, and a browser-like client that keeps the console's cookies and reads CSRF tokens.
+//! Helpers for the web console's tests (and other admin-action tests): an admin who logs in with
+//! a password, a job row in any state and what became of it, and a browser-like client that
+//! keeps the console's cookies and reads CSRF tokens.
 
 use reqwest::header::{COOKIE, SET_COOKIE};
 use reqwest::{Response, StatusCode};
@@ -53,6 +54,25 @@ pub async fn insert_job(
     .await
     .expect("job inserted");
     id
+}
+
+/// A job's status in the ledger.
+pub async fn job_status(app: &TestApp, job: Uuid) -> String {
+    sqlx::query_scalar("SELECT status FROM jobs WHERE id = $1")
+        .bind(job)
+        .fetch_one(&app.pool)
+        .await
+        .expect("status")
+}
+
+/// How many times `action` was recorded on `job` in the action log.
+pub async fn action_count(app: &TestApp, action: &str, job: Uuid) -> i64 {
+    sqlx::query_scalar("SELECT count(*) FROM action_logs WHERE action = $1 AND target_id = $2")
+        .bind(action)
+        .bind(job)
+        .fetch_one(&app.pool)
+        .await
+        .expect("count")
 }
 
 /// The value of the first `name="csrf"` field of a page.

@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use comptoir_domain::types::Role;
 use comptoir_testkit::app::unique_email;
-use comptoir_testkit::console::{PASSWORD, account_with_role, insert_job};
+use comptoir_testkit::console::{PASSWORD, account_with_role, insert_job, job_status};
 use comptoir_testkit::{TestApp, test_settings, wait_until};
 
 use browser::{Browser, WAIT};
@@ -21,14 +21,6 @@ use support::spawn_worker_process;
 
 const DESKTOP: u32 = 1280;
 const PHONE: u32 = 390;
-
-async fn status_of(app: &TestApp, job: Uuid) -> String {
-    sqlx::query_scalar("SELECT status FROM jobs WHERE id = $1")
-        .bind(job)
-        .fetch_one(&app.pool)
-        .await
-        .expect("status")
-}
 
 fn figure(queue: &str, name: &str) -> String {
     format!("tr[data-queue=\"{queue}\"] [data-figure=\"{name}\"]")
@@ -128,7 +120,7 @@ async fn an_admin_runs_the_console_in_a_real_browser() {
             t.contains("queued again")
         })
         .await;
-    assert_eq!(status_of(&app, dead).await, "queued");
+    assert_eq!(job_status(&app, dead).await, "queued");
 
     browser
         .goto(&format!("{base}/admin/jobs/{queued_job}"))
@@ -139,7 +131,7 @@ async fn an_admin_runs_the_console_in_a_real_browser() {
             t.contains("cancelled")
         })
         .await;
-    assert_eq!(status_of(&app, queued_job).await, "cancelled");
+    assert_eq!(job_status(&app, queued_job).await, "cancelled");
 
     browser
         .goto(&format!("{base}/admin/jobs?queue=reports"))
@@ -176,7 +168,7 @@ async fn an_admin_runs_the_console_in_a_real_browser() {
         source.contains("csrf_token_invalid").then_some(())
     })
     .await;
-    assert_eq!(status_of(&app, other_dead).await, "dead");
+    assert_eq!(job_status(&app, other_dead).await, "dead");
 
     // Logging out ends the session: the console is the login page again.
     browser.goto(&format!("{base}/admin/")).await;

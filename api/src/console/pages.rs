@@ -5,13 +5,12 @@ use minijinja::context;
 
 use comptoir_domain::ledger;
 use comptoir_domain::work_in_progress;
-use comptoir_domain::worker_processes;
 use comptoir_jobs::queues;
 
 use super::session::ConsoleAdmin;
 use super::{chart, render};
 use crate::error::ApiError;
-use crate::routes::operations::KEEP_SILENT_SECS;
+use crate::routes::operations::worker_list;
 use crate::state::AppState;
 
 const WORK_SHOWN: i64 = 100;
@@ -24,12 +23,7 @@ pub async fn overview(
 ) -> Result<HttpResponse, ApiError> {
     let figures = ledger::queue_figures(&state.pool, queues::ALL).await?;
     let buckets = ledger::last_hour_by_minute(&state.pool).await?;
-    let workers = worker_processes::list(
-        &state.pool,
-        state.settings.worker.gone_after_secs,
-        KEEP_SILENT_SECS,
-    )
-    .await?;
+    let workers = worker_list(&state).await?;
     let live_workers = workers.iter().filter(|w| w.state == "live").count();
     let context = context! {
         section => "overview",
@@ -46,12 +40,7 @@ pub async fn workers(
     req: HttpRequest,
     admin: ConsoleAdmin,
 ) -> Result<HttpResponse, ApiError> {
-    let workers = worker_processes::list(
-        &state.pool,
-        state.settings.worker.gone_after_secs,
-        KEEP_SILENT_SECS,
-    )
-    .await?;
+    let workers = worker_list(&state).await?;
     let context = context! {
         section => "workers",
         csrf => admin.csrf,
