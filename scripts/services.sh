@@ -5,7 +5,8 @@
 # with the project's offline signature file.
 # Also the report tools: the PDF fonts (fonts-dejavu-core, fonts-droid-fallback), pdftotext and
 # pdftoppm (poppler-utils, tests) and Python XlsxWriter (the report benchmark's peer),
-# Schemathesis for the OpenAPI tests, and promtool for the Prometheus alert rules.
+# Schemathesis for the OpenAPI tests, promtool for the Prometheus alert rules, and Chromium
+# with its WebDriver for the console's browser test.
 # Idempotent: run it as often as you like. Sourced variables: see the exports at the end.
 set -euo pipefail
 
@@ -54,6 +55,10 @@ apt_install fonts-dejavu-core fonts-droid-fallback poppler-utils python3-xlsxwri
 # example scrape config in deploy/prometheus/ and runs the rules' unit tests. Only the tool is
 # used; no Prometheus server is started here.
 command -v promtool >/dev/null || apt_install prometheus
+
+# The web console's browser test (worker/tests/console_browser.rs) drives headless Chromium
+# through chromedriver (/usr/bin/chromium, /usr/bin/chromedriver).
+apt_install chromium chromium-driver
 
 # PostgreSQL
 if ! pg_isready -q -h 127.0.0.1 -p 5432; then

@@ -4,6 +4,7 @@ pub mod auth;
 mod body_timeout;
 mod catalogue_cache;
 mod connections;
+mod console;
 mod degraded;
 mod download;
 pub mod error;

@@ -26,7 +26,7 @@ use crate::limits::{self, Limits};
 use crate::state::AppState;
 use crate::views::ViewCounter;
 use crate::webhook_intake::WebhookIntake;
-use crate::{body_timeout, connections, extract, json_bodies, observe, routes};
+use crate::{body_timeout, connections, console, extract, json_bodies, observe, routes};
 
 pub struct Application {
     api: Server,
@@ -113,6 +113,8 @@ impl Application {
                 .wrap(from_fn(connections::enforce))
                 .wrap(Compress::default())
                 .wrap(from_fn(observe::observe))
+                // Before the API's routes, whose default service answers every other path.
+                .configure(console::configure)
                 .configure(routes::configure)
         })
         .on_connect(connections.on_connect())

@@ -34,6 +34,7 @@ pub mod sms;
 pub mod telemetry;
 pub mod types;
 pub mod users;
+pub mod work_in_progress;
 pub mod worker_processes;
 
 pub use sqlx::{PgPool, Postgres, Transaction};

@@ -82,6 +82,18 @@ pub async fn rotate(pool: &PgPool, token_hash: &[u8]) -> StoreResult<Rotation> {
     Ok(Rotation::Rotated { user_id, family_id })
 }
 
+/// The holder of a live token (neither spent, revoked nor expired) and its session: a cookie
+/// session that is never rotated (the web console) is checked this way on every request.
+pub async fn live_holder(pool: &PgPool, token_hash: &[u8]) -> StoreResult<Option<(Uuid, Uuid)>> {
+    Ok(sqlx::query_as(
+        "SELECT user_id, family_id FROM refresh_tokens WHERE token_hash = $1 \
+           AND rotated_at IS NULL AND revoked_at IS NULL AND expires_at > now()",
+    )
+    .bind(token_hash)
+    .fetch_optional(pool)
+    .await?)
+}
+
 /// Whether session `family_id` was ended: logged out, revoked for a reused token, or by a
 /// ban or password reset. Rotation alone never ends it.
 pub async fn ended(pool: &PgPool, family_id: Uuid) -> StoreResult<bool> {

@@ -4,6 +4,7 @@
 pub mod app;
 pub mod bench;
 pub mod chaos;
+pub mod console;
 pub mod db;
 pub mod mail;
 pub mod market;

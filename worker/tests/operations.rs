@@ -9,20 +9,12 @@ use serde_json::{Value, json};
 
 use comptoir_domain::types::Role;
 use comptoir_testkit::app::unique_email;
+use comptoir_testkit::console::action_count;
 use comptoir_testkit::mail::messages_to;
 use comptoir_testkit::{TestApp, assert_problem, test_settings, wait_until};
 use support::{job_id_where, smtp_tarpit, spawn_worker_process, wait_for_status};
 
 const WAIT: Duration = Duration::from_secs(30);
-
-async fn action_count(app: &TestApp, action: &str, job: uuid::Uuid) -> i64 {
-    sqlx::query_scalar("SELECT count(*) FROM action_logs WHERE action = $1 AND target_id = $2")
-        .bind(action)
-        .bind(job)
-        .fetch_one(&app.pool)
-        .await
-        .expect("count")
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_running_job_asked_to_stop_ends_cancelled() {

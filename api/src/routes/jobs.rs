@@ -9,7 +9,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use comptoir_domain::action_log::{self, Action};
-use comptoir_domain::ledger::{self, Cancellation, DeadFilter, JobRecord};
+use comptoir_domain::ledger::{self, Cancellation, DeadFilter, JobFilter, JobRecord};
 use comptoir_domain::pagination::Page;
 use comptoir_jobs::metrics::JobLabels;
 use comptoir_jobs::queues;
@@ -20,7 +20,7 @@ use crate::extract::DeferredJson;
 use crate::routes::users::page_of;
 use crate::state::AppState;
 
-const STATUSES: [&str; 7] = [
+pub(crate) const STATUSES: [&str; 7] = [
     "queued",
     "running",
     "retrying",
@@ -58,8 +58,11 @@ pub async fn list(
     Ok(web::Json(
         ledger::list(
             &state.pool,
-            query.queue.as_deref(),
-            query.status.as_deref(),
+            JobFilter {
+                queue: query.queue.as_deref(),
+                status: query.status.as_deref(),
+                kind: None,
+            },
             page,
         )
         .await?,
@@ -89,7 +92,14 @@ pub async fn retry(
     Admin(actor): Admin,
     id: web::Path<Uuid>,
 ) -> ApiResult<web::Json<JobRecord>> {
-    let id = id.into_inner();
+    Ok(web::Json(
+        retry_job(&state, actor.id, id.into_inner()).await?,
+    ))
+}
+
+/// Retries one failed or dead job for `actor`, audited; the JSON API and the console both act
+/// through it.
+pub(crate) async fn retry_job(state: &AppState, actor: Uuid, id: Uuid) -> ApiResult<JobRecord> {
     let mut tx = state.pool.begin().await?;
     let Some(job) = ledger::requeue_finished(&mut *tx, id).await? else {
         let existing = ledger::find(&mut *tx, id)
@@ -104,9 +114,9 @@ pub async fn retry(
         });
     };
     let meta = json!({ "queue": job.queue, "kind": job.kind });
-    audit(&mut tx, actor.id, "job.retried", id, meta).await?;
+    audit(&mut tx, actor, "job.retried", id, meta).await?;
     state.producer.commit(tx).await?;
-    Ok(web::Json(job))
+    Ok(job)
 }
 
 /// Cancels a queued or retrying job at once (200, `cancelled`), or asks a running one to stop
@@ -121,7 +131,16 @@ pub async fn cancel(
     Admin(actor): Admin,
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
-    let id = id.into_inner();
+    let (job, status) = cancel_job(&state, actor.id, id.into_inner()).await?;
+    Ok(HttpResponse::build(status).json(job))
+}
+
+/// Cancels (200) or asks to stop (202) one job for `actor`, audited.
+pub(crate) async fn cancel_job(
+    state: &AppState,
+    actor: Uuid,
+    id: Uuid,
+) -> ApiResult<(JobRecord, StatusCode)> {
     let mut tx = state.pool.begin().await?;
     let (job, action, status) = match ledger::cancel(&mut tx, id).await? {
         Cancellation::Cancelled(job) => (job, "job.cancelled", StatusCode::OK),
@@ -138,13 +157,13 @@ pub async fn cancel(
         Cancellation::NotFound => return Err(ApiError::NotFound),
     };
     let meta = json!({ "queue": job.queue, "kind": job.kind });
-    audit(&mut tx, actor.id, action, id, meta).await?;
+    audit(&mut tx, actor, action, id, meta).await?;
     tx.commit().await?;
     // A running job is counted by the worker that stops it.
     if status == StatusCode::OK {
         JobLabels::new(&job.queue, &job.kind).cancelled();
     }
-    Ok(HttpResponse::build(status).json(job))
+    Ok((job, status))
 }
 
 /// Which dead jobs to run again; every filter is optional.
@@ -177,35 +196,49 @@ pub async fn retry_dead(
     body: DeferredJson<RetryDeadRequest>,
 ) -> ApiResult<web::Json<RetriedJobs>> {
     let body = body.read().await?;
-    let limit = body.limit.unwrap_or(MAX_BULK_RETRY);
+    let ids = retry_dead_jobs(&state, actor.id, &body).await?;
+    Ok(web::Json(RetriedJobs {
+        retried: ids.len(),
+        ids,
+    }))
+}
+
+/// Retries the dead jobs `request` picks for `actor`, each audited with the filter.
+pub(crate) async fn retry_dead_jobs(
+    state: &AppState,
+    actor: Uuid,
+    request: &RetryDeadRequest,
+) -> ApiResult<Vec<Uuid>> {
+    let limit = request.limit.unwrap_or(MAX_BULK_RETRY);
     if !(1..=MAX_BULK_RETRY).contains(&limit) {
         return Err(ApiError::field(
             "limit",
             format!("must be between 1 and {MAX_BULK_RETRY}"),
         ));
     }
-    if let Some(queue) = body.queue.as_deref().filter(|q| !queues::ALL.contains(q)) {
+    if let Some(queue) = request
+        .queue
+        .as_deref()
+        .filter(|q| !queues::ALL.contains(q))
+    {
         return Err(ApiError::field("queue", format!("unknown queue `{queue}`")));
     }
     let filter = DeadFilter {
-        queue: body.queue.as_deref(),
-        kind: body.kind.as_deref(),
-        error_contains: body.error_contains.as_deref().filter(|e| !e.is_empty()),
+        queue: request.queue.as_deref(),
+        kind: request.kind.as_deref(),
+        error_contains: request.error_contains.as_deref().filter(|e| !e.is_empty()),
     };
     let mut tx = state.pool.begin().await?;
     let ids = ledger::retry_dead(&mut *tx, &filter, i64::from(limit)).await?;
     let meta = json!({
         "bulk": true,
-        "queue": body.queue, "kind": body.kind, "error_contains": body.error_contains,
+        "queue": request.queue, "kind": request.kind, "error_contains": request.error_contains,
     });
     for id in &ids {
-        audit(&mut tx, actor.id, "job.retried", *id, meta.clone()).await?;
+        audit(&mut tx, actor, "job.retried", *id, meta.clone()).await?;
     }
     state.producer.commit(tx).await?;
-    Ok(web::Json(RetriedJobs {
-        retried: ids.len(),
-        ids,
-    }))
+    Ok(ids)
 }
 
 /// Records an admin's action on one job, in the transaction that does it.

@@ -65,7 +65,17 @@ pub async fn login(
     request: HttpRequest,
     body: web::Json<LoginRequest>,
 ) -> ApiResult<HttpResponse> {
-    let body = body.into_inner();
+    let user = check_credentials(&state, &request, body.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(open_session(&state, user, new_id()).await?))
+}
+
+/// The account the credentials prove, through the attempt budget and the lockout (the JSON
+/// login and the console's login page both pass here). Unknown accounts cost the same time.
+pub(crate) async fn check_credentials(
+    state: &AppState,
+    request: &HttpRequest,
+    body: LoginRequest,
+) -> ApiResult<User> {
     let typed = body
         .email
         .as_deref()
@@ -78,7 +88,7 @@ pub async fn login(
         password::verify(body.password, state.dummy_password_hash.clone()).await?;
         return Err(invalid_credentials());
     }
-    let ip = limits::client_of(&request).unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
+    let ip = limits::client_of(request).unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
     let policy = lockout_policy(&state.settings.auth);
     // Counted and locked the same way whether or not the account exists.
     let attempt = match login_throttle::open_attempt(&state.pool, &account, ip, policy).await? {
@@ -90,7 +100,7 @@ pub async fn login(
             });
         }
     };
-    let user = find_login(&state, &body).await?;
+    let user = find_login(state, &body).await?;
     let stored = user.as_ref().map_or_else(
         || state.dummy_password_hash.clone(),
         |user| user.password_hash.clone(),
@@ -106,7 +116,7 @@ pub async fn login(
         return Err(banned());
     }
     login_throttle::forget(&state.pool, &account, ip).await?;
-    Ok(HttpResponse::Ok().json(open_session(&state, user, new_id()).await?))
+    Ok(user)
 }
 
 fn lockout_policy(auth: &AuthSettings) -> Policy {

@@ -41,7 +41,13 @@ pub async fn workers(
     state: web::Data<AppState>,
     _admin: Admin,
 ) -> ApiResult<web::Json<WorkerList>> {
+    Ok(web::Json(WorkerList {
+        items: worker_list(&state).await?,
+    }))
+}
+
+/// The processes heard from in the last day, as this route and the console list them.
+pub(crate) async fn worker_list(state: &AppState) -> ApiResult<Vec<WorkerProcess>> {
     let gone_after = state.settings.worker.gone_after_secs;
-    let items = worker_processes::list(&state.pool, gone_after, KEEP_SILENT_SECS).await?;
-    Ok(web::Json(WorkerList { items }))
+    Ok(worker_processes::list(&state.pool, gone_after, KEEP_SILENT_SECS).await?)
 }

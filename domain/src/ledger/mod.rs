@@ -80,13 +80,24 @@ macro_rules! job_columns {
 }
 
 mod operations;
+mod throughput;
 
 pub use operations::{Cancellation, DeadFilter, QueueFigures, cancel, queue_figures, retry_dead};
+pub use throughput::{MinuteBucket, last_hour_by_minute};
 
 macro_rules! job_filter {
     () => {
-        "($1::text IS NULL OR queue = $1) AND ($2::text IS NULL OR status = $2)"
+        "($1::text IS NULL OR queue = $1) AND ($2::text IS NULL OR status = $2) \
+         AND ($3::text IS NULL OR kind = $3)"
     };
+}
+
+/// Which jobs a listing shows; every part is optional.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct JobFilter<'a> {
+    pub queue: Option<&'a str>,
+    pub status: Option<&'a str>,
+    pub kind: Option<&'a str>,
 }
 
 pub async fn find(db: impl PgExecutor<'_>, id: Uuid) -> StoreResult<Option<JobRecord>> {
@@ -100,15 +111,23 @@ pub async fn find(db: impl PgExecutor<'_>, id: Uuid) -> StoreResult<Option<JobRe
     .await?)
 }
 
+/// The payload a job was enqueued with (what its handler reads).
+pub async fn payload(db: impl PgExecutor<'_>, id: Uuid) -> StoreResult<Option<serde_json::Value>> {
+    Ok(sqlx::query_scalar("SELECT payload FROM jobs WHERE id = $1")
+        .bind(id)
+        .fetch_optional(db)
+        .await?)
+}
+
 pub async fn list(
     pool: &PgPool,
-    queue: Option<&str>,
-    status: Option<&str>,
+    filter: JobFilter<'_>,
     page: PageRequest,
 ) -> StoreResult<Page<JobRecord>> {
     let total: i64 = sqlx::query_scalar(concat!("SELECT count(*) FROM jobs WHERE ", job_filter!()))
-        .bind(queue)
-        .bind(status)
+        .bind(filter.queue)
+        .bind(filter.status)
+        .bind(filter.kind)
         .fetch_one(pool)
         .await?;
     let items = sqlx::query_as(concat!(
@@ -116,10 +135,11 @@ pub async fn list(
         job_columns!(),
         " FROM jobs WHERE ",
         job_filter!(),
-        " ORDER BY created_at DESC, id DESC LIMIT $3 OFFSET $4"
+        " ORDER BY created_at DESC, id DESC LIMIT $4 OFFSET $5"
     ))
-    .bind(queue)
-    .bind(status)
+    .bind(filter.queue)
+    .bind(filter.status)
+    .bind(filter.kind)
     .bind(page.limit())
     .bind(page.offset())
     .fetch_all(pool)
