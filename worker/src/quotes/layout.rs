@@ -1,0 +1,263 @@
+//! The quote PDF, A4 portrait: the shop and "QUOTE" with its number, dates and validity; the
+//! seller and the client company (with its VAT number) side by side; the offered lines with
+//! SKU, quantity, unit price and amount; the total and the seller's notes. Long quotes continue
+//! on more pages, each with the header, the table's column titles and "Page i of n".
+
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
+
+use comptoir_domain::money::format_money;
+use comptoir_domain::quotes::{QuoteSheet, SheetLine};
+
+use crate::pdf::{Canvas, FontFiles, char_width, fit, text_width};
+
+const WIDTH: f32 = 210.0;
+const HEIGHT: f32 = 297.0;
+const MARGIN: f32 = 18.0;
+const RIGHT: f32 = WIDTH - MARGIN;
+const ROW: f32 = 7.0;
+const BODY: f32 = 10.0;
+const SMALL: f32 = 8.5;
+/// The table's columns: SKU, the item's name, then three right-aligned numbers.
+const NAME_X: f32 = MARGIN + 34.0;
+const QTY_RIGHT: f32 = RIGHT - 68.0;
+const PRICE_RIGHT: f32 = RIGHT - 34.0;
+const AMOUNT_RIGHT: f32 = RIGHT - 2.0;
+/// Rows stop here, leaving room for the total, the notes and the footer.
+const TABLE_BOTTOM: f32 = MARGIN + 40.0;
+const MAX_NOTE_LINES: usize = 6;
+
+struct Page<'a> {
+    canvas: Canvas,
+    sheet: &'a QuoteSheet,
+    printed_at: DateTime<Utc>,
+}
+
+impl Page<'_> {
+    fn money(&self, amount: i64) -> String {
+        format_money(amount, &self.sheet.currency)
+    }
+
+    fn right(
+        &mut self,
+        right: f32,
+        y: f32,
+        size: f32,
+        text: &str,
+        bold: bool,
+    ) -> anyhow::Result<()> {
+        let x = right - text_width(text, size);
+        self.canvas.text(x, y, size, text, bold)
+    }
+
+    /// The band every page starts with; returns where the content below it starts.
+    fn header(&mut self) -> anyhow::Result<f32> {
+        self.canvas.new_page();
+        let top = HEIGHT - MARGIN;
+        let shop = fit(&self.sheet.shop_name, 34);
+        self.canvas.text(MARGIN, top - 6.0, 18.0, &shop, true)?;
+        // Bold capitals are about 0.7 em wide, not the average 0.5.
+        let x = RIGHT - text_width("QUOTE", 16.0) * 1.33;
+        self.canvas.text(x, top - 6.0, 16.0, "QUOTE", true)?;
+        self.canvas.rule(MARGIN, RIGHT, top - 10.0, 1.2, 0.0);
+        let day = |time: DateTime<Utc>| time.format("%Y-%m-%d").to_string();
+        let facts = [
+            ("Quote no.", self.sheet.number.clone()),
+            ("Requested", day(self.sheet.created_at)),
+            ("Issued", day(self.printed_at)),
+            (
+                "Valid until",
+                self.sheet.valid_until.map_or("-".to_owned(), |until| {
+                    until.format("%Y-%m-%d %H:%M UTC").to_string()
+                }),
+            ),
+        ];
+        let mut y = top - 17.0;
+        for (label, value) in facts {
+            self.canvas.text(MARGIN, y, SMALL, label, false)?;
+            self.canvas.text(MARGIN + 24.0, y, SMALL, &value, true)?;
+            y -= 5.0;
+        }
+        Ok(y - 3.0)
+    }
+
+    /// One party's box: a title band and its lines, the first in bold.
+    fn party(
+        &mut self,
+        x: f32,
+        top: f32,
+        width: f32,
+        title: &str,
+        lines: &[String],
+    ) -> anyhow::Result<f32> {
+        self.canvas.shade(x, top - 6.0, width - 4.0, 7.0, 0.9);
+        self.canvas.text(x + 2.0, top - 4.0, SMALL, title, true)?;
+        let fits = ((width - 8.0) / char_width(BODY)) as usize;
+        let mut y = top - 12.0;
+        for (index, line) in lines.iter().enumerate() {
+            self.canvas
+                .text(x + 2.0, y, BODY, &fit(line, fits), index == 0)?;
+            y -= 5.0;
+        }
+        Ok(y)
+    }
+
+    /// The seller (left) and the client company (right).
+    fn parties(&mut self, top: f32) -> anyhow::Result<f32> {
+        let column = (WIDTH - 2.0 * MARGIN) / 2.0;
+        let sheet = self.sheet;
+        let seller: Vec<String> = [
+            Some(&sheet.shop_name),
+            Some(&sheet.seller_name),
+            sheet.seller_email.as_ref(),
+        ]
+        .into_iter()
+        .flatten()
+        .cloned()
+        .collect();
+        let vat = sheet
+            .vat_number
+            .as_ref()
+            .map(|vat| format!("VAT no. {vat}"));
+        let attention = Some(format!("Attn. {}", sheet.client_name));
+        let client: Vec<String> = [
+            Some(sheet.company_name.clone()),
+            vat,
+            attention,
+            sheet.client_email.clone(),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        let left = self.party(MARGIN, top, column, "FROM", &seller)?;
+        let right = self.party(MARGIN + column + 4.0, top, column, "QUOTE FOR", &client)?;
+        Ok(left.min(right) - 4.0)
+    }
+
+    fn table_header(&mut self, top: f32) -> anyhow::Result<f32> {
+        self.canvas
+            .shade(MARGIN, top - 2.0, WIDTH - 2.0 * MARGIN, ROW, 0.15);
+        // White on the dark band.
+        self.canvas.fill(1.0);
+        self.canvas
+            .text(MARGIN + 2.0, top + 0.5, SMALL, "SKU", true)?;
+        self.canvas.text(NAME_X, top + 0.5, SMALL, "ITEM", true)?;
+        self.right(QTY_RIGHT, top + 0.5, SMALL, "QTY", true)?;
+        self.right(PRICE_RIGHT, top + 0.5, SMALL, "UNIT PRICE", true)?;
+        self.right(AMOUNT_RIGHT, top + 0.5, SMALL, "AMOUNT", true)?;
+        self.canvas.fill(0.0);
+        Ok(top - ROW)
+    }
+
+    fn line(&mut self, y: f32, line: &SheetLine) -> anyhow::Result<()> {
+        let sku_fits = ((NAME_X - MARGIN - 4.0) / char_width(SMALL)) as usize;
+        let name_fits = ((QTY_RIGHT - 12.0 - NAME_X) / char_width(BODY)) as usize;
+        self.canvas
+            .text(MARGIN + 2.0, y, SMALL, &fit(&line.sku, sku_fits), false)?;
+        self.canvas
+            .text(NAME_X, y, BODY, &fit(&line.name, name_fits), false)?;
+        self.right(QTY_RIGHT, y, BODY, &line.quantity.to_string(), true)?;
+        self.right(
+            PRICE_RIGHT,
+            y,
+            BODY,
+            &self.money(line.unit_price_amount),
+            false,
+        )?;
+        let amount = line
+            .unit_price_amount
+            .saturating_mul(i64::from(line.quantity));
+        self.right(AMOUNT_RIGHT, y, BODY, &self.money(amount), false)?;
+        self.canvas.rule(MARGIN, RIGHT, y - 2.5, 0.4, 0.75);
+        Ok(())
+    }
+
+    /// The total, then the seller's notes (as many lines as fit above the footer).
+    fn closing(&mut self, y: f32, total: i64) -> anyhow::Result<()> {
+        let total = format!("Total ({}): {}", self.sheet.currency, self.money(total));
+        self.right(AMOUNT_RIGHT, y - 2.0, 11.0, &total, true)?;
+        self.right(
+            AMOUNT_RIGHT,
+            y - 7.0,
+            SMALL,
+            "Prices exclude taxes unless stated otherwise.",
+            false,
+        )?;
+        let Some(notes) = self
+            .sheet
+            .offer_notes
+            .as_deref()
+            .filter(|notes| !notes.trim().is_empty())
+        else {
+            return Ok(());
+        };
+        let fits = ((RIGHT - MARGIN) / char_width(SMALL)) as usize;
+        let mut y = y - 15.0;
+        self.canvas.text(MARGIN, y, SMALL, "Notes", true)?;
+        for line in notes.lines().take(MAX_NOTE_LINES) {
+            y -= 4.5;
+            if y < MARGIN {
+                break;
+            }
+            self.canvas
+                .text(MARGIN, y, SMALL, &fit(line, fits), false)?;
+        }
+        Ok(())
+    }
+
+    fn footers(&mut self) -> anyhow::Result<()> {
+        let count = self.canvas.page_count();
+        let note = format!(
+            "{} - quote {}",
+            fit(&self.sheet.shop_name, 40),
+            self.sheet.number
+        );
+        for index in 0..count {
+            self.canvas
+                .text_on(index, MARGIN, MARGIN - 6.0, 7.0, &note, false)?;
+            let page = format!("Page {} of {count}", index + 1);
+            let x = RIGHT - text_width(&page, 7.0);
+            self.canvas
+                .text_on(index, x, MARGIN - 6.0, 7.0, &page, false)?;
+        }
+        Ok(())
+    }
+}
+
+/// Draws the quote of `sheet` and `lines` into a PDF at `path`.
+pub fn render(
+    sheet: &QuoteSheet,
+    lines: &[SheetLine],
+    printed_at: DateTime<Utc>,
+    fonts: &FontFiles,
+    path: &Path,
+) -> anyhow::Result<()> {
+    let title = format!("Quote {}", sheet.number);
+    let mut page = Page {
+        canvas: Canvas::new(&title, WIDTH, HEIGHT, fonts.clone()),
+        sheet,
+        printed_at,
+    };
+    let below = page.header()?;
+    let below = page.parties(below)?;
+    let mut y = page.table_header(below)?;
+    for line in lines {
+        if y < TABLE_BOTTOM {
+            let below = page.header()?;
+            y = page.table_header(below)?;
+        }
+        page.line(y, line)?;
+        y -= ROW;
+    }
+    let total = lines
+        .iter()
+        .map(|line| {
+            line.unit_price_amount
+                .saturating_mul(i64::from(line.quantity))
+        })
+        .fold(0_i64, i64::saturating_add);
+    page.closing(y, total)?;
+    page.footers()?;
+    page.canvas.save(path)
+}
