@@ -26,7 +26,7 @@ CREATE TABLE quotes (
     order_id       UUID REFERENCES orders (id) ON DELETE SET NULL,
     created_at     TIMESTAMPTZ NOT NULL DEFAULT now(),
     updated_at     TIMESTAMPTZ NOT NULL DEFAULT now(),
-    CHECK (status = 'requested' OR valid_until IS NOT NULL)
+    CHECK (status <> 'offered' OR valid_until IS NOT NULL)
 );
 
 CREATE INDEX quotes_by_shop ON quotes (shop_id, created_at DESC);

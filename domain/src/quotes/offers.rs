@@ -158,3 +158,14 @@ pub async fn sheet(
     .await?;
     Ok(Some((sheet, lines)))
 }
+
+/// Where the latest rendered offer's PDF is stored, if one is.
+pub async fn pdf_key(db: impl PgExecutor<'_>, id: Uuid) -> StoreResult<Option<String>> {
+    Ok(
+        sqlx::query_scalar::<_, Option<String>>("SELECT pdf_key FROM quotes WHERE id = $1")
+            .bind(id)
+            .fetch_optional(db)
+            .await?
+            .flatten(),
+    )
+}

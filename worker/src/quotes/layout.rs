@@ -20,7 +20,9 @@ const ROW: f32 = 7.0;
 const BODY: f32 = 10.0;
 const SMALL: f32 = 8.5;
 /// The table's columns: SKU, the item's name, then three right-aligned numbers.
-const NAME_X: f32 = MARGIN + 34.0;
+const NAME_X: f32 = MARGIN + 42.0;
+/// Bold capitals are about 0.7 em wide, not the average 0.5 [`text_width`] assumes.
+const BOLD_CAPS: f32 = 1.33;
 const QTY_RIGHT: f32 = RIGHT - 68.0;
 const PRICE_RIGHT: f32 = RIGHT - 34.0;
 const AMOUNT_RIGHT: f32 = RIGHT - 2.0;
@@ -47,7 +49,9 @@ impl Page<'_> {
         text: &str,
         bold: bool,
     ) -> anyhow::Result<()> {
-        let x = right - text_width(text, size);
+        let caps =
+            bold && text.chars().any(char::is_alphabetic) && !text.chars().any(char::is_lowercase);
+        let x = right - text_width(text, size) * if caps { BOLD_CAPS } else { 1.0 };
         self.canvas.text(x, y, size, text, bold)
     }
 
@@ -57,9 +61,7 @@ impl Page<'_> {
         let top = HEIGHT - MARGIN;
         let shop = fit(&self.sheet.shop_name, 34);
         self.canvas.text(MARGIN, top - 6.0, 18.0, &shop, true)?;
-        // Bold capitals are about 0.7 em wide, not the average 0.5.
-        let x = RIGHT - text_width("QUOTE", 16.0) * 1.33;
-        self.canvas.text(x, top - 6.0, 16.0, "QUOTE", true)?;
+        self.right(RIGHT, top - 6.0, 16.0, "QUOTE", true)?;
         self.canvas.rule(MARGIN, RIGHT, top - 10.0, 1.2, 0.0);
         let day = |time: DateTime<Utc>| time.format("%Y-%m-%d").to_string();
         let facts = [
@@ -82,23 +84,29 @@ impl Page<'_> {
         Ok(y - 3.0)
     }
 
-    /// One party's box: a title band and its lines, the first in bold.
+    /// One party's box at `x`, `width` wide: a title band, its lines (the first in bold),
+    /// then its email address, smaller: one is often long.
     fn party(
         &mut self,
-        x: f32,
+        (x, width): (f32, f32),
         top: f32,
-        width: f32,
         title: &str,
         lines: &[String],
+        email: Option<&String>,
     ) -> anyhow::Result<f32> {
-        self.canvas.shade(x, top - 6.0, width - 4.0, 7.0, 0.9);
+        self.canvas.shade(x, top - 6.0, width, 7.0, 0.9);
         self.canvas.text(x + 2.0, top - 4.0, SMALL, title, true)?;
-        let fits = ((width - 8.0) / char_width(BODY)) as usize;
+        let fits = |size| ((width - 6.0) / char_width(size)) as usize;
         let mut y = top - 12.0;
         for (index, line) in lines.iter().enumerate() {
             self.canvas
-                .text(x + 2.0, y, BODY, &fit(line, fits), index == 0)?;
+                .text(x + 2.0, y, BODY, &fit(line, fits(BODY)), index == 0)?;
             y -= 5.0;
+        }
+        if let Some(email) = email {
+            self.canvas
+                .text(x + 2.0, y, SMALL, &fit(email, fits(SMALL)), false)?;
+            y -= 4.5;
         }
         Ok(y)
     }
@@ -107,31 +115,28 @@ impl Page<'_> {
     fn parties(&mut self, top: f32) -> anyhow::Result<f32> {
         let column = (WIDTH - 2.0 * MARGIN) / 2.0;
         let sheet = self.sheet;
-        let seller: Vec<String> = [
-            Some(&sheet.shop_name),
-            Some(&sheet.seller_name),
-            sheet.seller_email.as_ref(),
-        ]
-        .into_iter()
-        .flatten()
-        .cloned()
-        .collect();
+        let seller = [sheet.shop_name.clone(), sheet.seller_name.clone()];
         let vat = sheet
             .vat_number
             .as_ref()
             .map(|vat| format!("VAT no. {vat}"));
         let attention = Some(format!("Attn. {}", sheet.client_name));
-        let client: Vec<String> = [
-            Some(sheet.company_name.clone()),
-            vat,
-            attention,
-            sheet.client_email.clone(),
-        ]
-        .into_iter()
-        .flatten()
-        .collect();
-        let left = self.party(MARGIN, top, column, "FROM", &seller)?;
-        let right = self.party(MARGIN + column + 4.0, top, column, "QUOTE FOR", &client)?;
+        let client: Vec<String> = [Some(sheet.company_name.clone()), vat, attention]
+            .into_iter()
+            .flatten()
+            .collect();
+        let (left_box, right_box) = (
+            (MARGIN, column - 4.0),
+            (MARGIN + column + 4.0, column - 4.0),
+        );
+        let left = self.party(left_box, top, "FROM", &seller, sheet.seller_email.as_ref())?;
+        let right = self.party(
+            right_box,
+            top,
+            "QUOTE FOR",
+            &client,
+            sheet.client_email.as_ref(),
+        )?;
         Ok(left.min(right) - 4.0)
     }
 
@@ -151,7 +156,7 @@ impl Page<'_> {
     }
 
     fn line(&mut self, y: f32, line: &SheetLine) -> anyhow::Result<()> {
-        let sku_fits = ((NAME_X - MARGIN - 4.0) / char_width(SMALL)) as usize;
+        let sku_fits = ((NAME_X - MARGIN - 6.0) / char_width(SMALL)) as usize;
         let name_fits = ((QTY_RIGHT - 12.0 - NAME_X) / char_width(BODY)) as usize;
         self.canvas
             .text(MARGIN + 2.0, y, SMALL, &fit(&line.sku, sku_fits), false)?;

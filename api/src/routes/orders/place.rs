@@ -185,7 +185,7 @@ pub async fn create(
 
 /// Enqueues the client's order confirmation in the order's transaction: an email, or a text
 /// for a phone-only account with a verified phone.
-async fn confirm(
+pub(crate) async fn confirm(
     state: &AppState,
     tx: &mut PgConnection,
     client_id: Uuid,
