@@ -125,6 +125,19 @@ impl Canvas {
         Ok(())
     }
 
+    /// On every page, `note` at the bottom left and "Page i of n" at the bottom right, `margin`
+    /// mm from the edges: called once every page is drawn.
+    pub fn footers(&mut self, note: &str, margin: f32) -> anyhow::Result<()> {
+        let count = self.page_count();
+        for index in 0..count {
+            self.text_on(index, margin, margin - 6.0, 7.0, note, false)?;
+            let page = format!("Page {} of {count}", index + 1);
+            let x = self.width - margin - text_width(&page, 7.0);
+            self.text_on(index, x, margin - 6.0, 7.0, &page, false)?;
+        }
+        Ok(())
+    }
+
     /// A horizontal rule from `x0` to `x1` at height `y`, `thickness` points, grey `shade`
     /// (0 black, 1 white).
     pub fn rule(&mut self, x0: f32, x1: f32, y: f32, thickness: f32, shade: f32) {

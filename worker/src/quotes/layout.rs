@@ -212,21 +212,9 @@ impl Page<'_> {
     }
 
     fn footers(&mut self) -> anyhow::Result<()> {
-        let count = self.canvas.page_count();
-        let note = format!(
-            "{} - quote {}",
-            fit(&self.sheet.shop_name, 40),
-            self.sheet.number
-        );
-        for index in 0..count {
-            self.canvas
-                .text_on(index, MARGIN, MARGIN - 6.0, 7.0, &note, false)?;
-            let page = format!("Page {} of {count}", index + 1);
-            let x = RIGHT - text_width(&page, 7.0);
-            self.canvas
-                .text_on(index, x, MARGIN - 6.0, 7.0, &page, false)?;
-        }
-        Ok(())
+        let shop = fit(&self.sheet.shop_name, 40);
+        let note = format!("{shop} - quote {}", self.sheet.number);
+        self.canvas.footers(&note, MARGIN)
     }
 }
 
