@@ -4,6 +4,7 @@
 //! keeps the document in memory until then.
 
 mod fonts;
+pub mod sheet;
 
 use std::fs::File;
 use std::io::BufWriter;

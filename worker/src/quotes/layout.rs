@@ -10,19 +10,13 @@ use chrono::{DateTime, Utc};
 use comptoir_domain::money::format_money;
 use comptoir_domain::quotes::{QuoteSheet, SheetLine};
 
+use crate::pdf::sheet::{self, HEIGHT, MARGIN, RIGHT, Table, WIDTH};
 use crate::pdf::{Canvas, FontFiles, char_width, fit, text_width};
 
-const WIDTH: f32 = 210.0;
-const HEIGHT: f32 = 297.0;
-const MARGIN: f32 = 18.0;
-const RIGHT: f32 = WIDTH - MARGIN;
-const ROW: f32 = 7.0;
 const BODY: f32 = 10.0;
 const SMALL: f32 = 8.5;
 /// The table's columns: SKU, the item's name, then three right-aligned numbers.
 const NAME_X: f32 = MARGIN + 42.0;
-/// Bold capitals are about 0.7 em wide, not the average 0.5 [`text_width`] assumes.
-const BOLD_CAPS: f32 = 1.33;
 const QTY_RIGHT: f32 = RIGHT - 68.0;
 const PRICE_RIGHT: f32 = RIGHT - 34.0;
 const AMOUNT_RIGHT: f32 = RIGHT - 2.0;
@@ -49,20 +43,12 @@ impl Page<'_> {
         text: &str,
         bold: bool,
     ) -> anyhow::Result<()> {
-        let caps =
-            bold && text.chars().any(char::is_alphabetic) && !text.chars().any(char::is_lowercase);
-        let x = right - text_width(text, size) * if caps { BOLD_CAPS } else { 1.0 };
+        let x = right - text_width(text, size);
         self.canvas.text(x, y, size, text, bold)
     }
 
     /// The band every page starts with; returns where the content below it starts.
     fn header(&mut self) -> anyhow::Result<f32> {
-        self.canvas.new_page();
-        let top = HEIGHT - MARGIN;
-        let shop = fit(&self.sheet.shop_name, 34);
-        self.canvas.text(MARGIN, top - 6.0, 18.0, &shop, true)?;
-        self.right(RIGHT, top - 6.0, 16.0, "QUOTE", true)?;
-        self.canvas.rule(MARGIN, RIGHT, top - 10.0, 1.2, 0.0);
         let day = |time: DateTime<Utc>| time.format("%Y-%m-%d").to_string();
         let facts = [
             ("Quote no.", self.sheet.number.clone()),
@@ -75,13 +61,7 @@ impl Page<'_> {
                 }),
             ),
         ];
-        let mut y = top - 17.0;
-        for (label, value) in facts {
-            self.canvas.text(MARGIN, y, SMALL, label, false)?;
-            self.canvas.text(MARGIN + 24.0, y, SMALL, &value, true)?;
-            y -= 5.0;
-        }
-        Ok(y - 3.0)
+        sheet::letterhead(&mut self.canvas, &self.sheet.shop_name, "Quote", &facts)
     }
 
     /// One party's box at `x`, `width` wide: a title band, its lines (the first in bold),
@@ -140,44 +120,6 @@ impl Page<'_> {
         Ok(left.min(right) - 4.0)
     }
 
-    fn table_header(&mut self, top: f32) -> anyhow::Result<f32> {
-        self.canvas
-            .shade(MARGIN, top - 2.0, WIDTH - 2.0 * MARGIN, ROW, 0.15);
-        // White on the dark band.
-        self.canvas.fill(1.0);
-        self.canvas
-            .text(MARGIN + 2.0, top + 0.5, SMALL, "SKU", true)?;
-        self.canvas.text(NAME_X, top + 0.5, SMALL, "ITEM", true)?;
-        self.right(QTY_RIGHT, top + 0.5, SMALL, "QTY", true)?;
-        self.right(PRICE_RIGHT, top + 0.5, SMALL, "UNIT PRICE", true)?;
-        self.right(AMOUNT_RIGHT, top + 0.5, SMALL, "AMOUNT", true)?;
-        self.canvas.fill(0.0);
-        Ok(top - ROW)
-    }
-
-    fn line(&mut self, y: f32, line: &SheetLine) -> anyhow::Result<()> {
-        let sku_fits = ((NAME_X - MARGIN - 6.0) / char_width(SMALL)) as usize;
-        let name_fits = ((QTY_RIGHT - 12.0 - NAME_X) / char_width(BODY)) as usize;
-        self.canvas
-            .text(MARGIN + 2.0, y, SMALL, &fit(&line.sku, sku_fits), false)?;
-        self.canvas
-            .text(NAME_X, y, BODY, &fit(&line.name, name_fits), false)?;
-        self.right(QTY_RIGHT, y, BODY, &line.quantity.to_string(), true)?;
-        self.right(
-            PRICE_RIGHT,
-            y,
-            BODY,
-            &self.money(line.unit_price_amount),
-            false,
-        )?;
-        let amount = line
-            .unit_price_amount
-            .saturating_mul(i64::from(line.quantity));
-        self.right(AMOUNT_RIGHT, y, BODY, &self.money(amount), false)?;
-        self.canvas.rule(MARGIN, RIGHT, y - 2.5, 0.4, 0.75);
-        Ok(())
-    }
-
     /// The total, then the seller's notes (as many lines as fit above the footer).
     fn closing(&mut self, y: f32, total: i64) -> anyhow::Result<()> {
         let total = format!("Total ({}): {}", self.sheet.currency, self.money(total));
@@ -218,6 +160,47 @@ impl Page<'_> {
     }
 }
 
+impl Table for Page<'_> {
+    type Row = SheetLine;
+
+    fn new_page(&mut self) -> anyhow::Result<f32> {
+        self.header()
+    }
+
+    fn column_titles(&mut self, top: f32) -> anyhow::Result<f32> {
+        let left = [(MARGIN + 2.0, "SKU"), (NAME_X, "ITEM")];
+        let right = [
+            (QTY_RIGHT, "QTY"),
+            (PRICE_RIGHT, "UNIT PRICE"),
+            (AMOUNT_RIGHT, "AMOUNT"),
+        ];
+        sheet::column_titles(&mut self.canvas, top, &left, &right)
+    }
+
+    fn row(&mut self, y: f32, line: &Self::Row) -> anyhow::Result<()> {
+        let sku_fits = ((NAME_X - MARGIN - 6.0) / char_width(SMALL)) as usize;
+        let name_fits = ((QTY_RIGHT - 12.0 - NAME_X) / char_width(BODY)) as usize;
+        self.canvas
+            .text(MARGIN + 2.0, y, SMALL, &fit(&line.sku, sku_fits), false)?;
+        self.canvas
+            .text(NAME_X, y, BODY, &fit(&line.name, name_fits), false)?;
+        self.right(QTY_RIGHT, y, BODY, &line.quantity.to_string(), true)?;
+        self.right(
+            PRICE_RIGHT,
+            y,
+            BODY,
+            &self.money(line.unit_price_amount),
+            false,
+        )?;
+        let amount = line
+            .unit_price_amount
+            .saturating_mul(i64::from(line.quantity));
+        self.right(AMOUNT_RIGHT, y, BODY, &self.money(amount), false)?;
+        self.canvas.rule(MARGIN, RIGHT, y - 2.5, 0.4, 0.75);
+        Ok(())
+    }
+}
+
 /// Draws the quote of `sheet` and `lines` into a PDF at `path`.
 pub fn render(
     sheet: &QuoteSheet,
@@ -234,15 +217,7 @@ pub fn render(
     };
     let below = page.header()?;
     let below = page.parties(below)?;
-    let mut y = page.table_header(below)?;
-    for line in lines {
-        if y < TABLE_BOTTOM {
-            let below = page.header()?;
-            y = page.table_header(below)?;
-        }
-        page.line(y, line)?;
-        y -= ROW;
-    }
+    let y = sheet::rows(&mut page, below, lines, TABLE_BOTTOM)?;
     let total = lines
         .iter()
         .map(|line| {
