@@ -10,6 +10,7 @@ mod requests;
 pub use notices::{LINK_SUBJECT, notify_seller};
 pub use offers::{
     ExpiredQuote, OfferLine, QuoteSheet, SheetLine, expire_due, offer, pdf_key, set_pdf, sheet,
+    total,
 };
 pub use requests::{NewQuote, request};
 

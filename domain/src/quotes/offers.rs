@@ -133,6 +133,22 @@ pub struct SheetLine {
     pub unit_price_amount: i64,
 }
 
+impl SheetLine {
+    /// The line's amount (the offer's totals were checked to fit when it was made).
+    pub fn amount(&self) -> i64 {
+        self.unit_price_amount
+            .saturating_mul(i64::from(self.quantity))
+    }
+}
+
+/// The total of the offered lines.
+pub fn total(lines: &[SheetLine]) -> i64 {
+    lines
+        .iter()
+        .map(SheetLine::amount)
+        .fold(0, i64::saturating_add)
+}
+
 pub async fn sheet(
     db: &mut PgConnection,
     id: Uuid,

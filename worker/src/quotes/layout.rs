@@ -8,7 +8,7 @@ use std::path::Path;
 use chrono::{DateTime, Utc};
 
 use comptoir_domain::money::format_money;
-use comptoir_domain::quotes::{QuoteSheet, SheetLine};
+use comptoir_domain::quotes::{self, QuoteSheet, SheetLine};
 
 use crate::pdf::sheet::{self, HEIGHT, MARGIN, RIGHT, Table, WIDTH};
 use crate::pdf::{Canvas, FontFiles, char_width, fit, text_width};
@@ -192,10 +192,7 @@ impl Table for Page<'_> {
             &self.money(line.unit_price_amount),
             false,
         )?;
-        let amount = line
-            .unit_price_amount
-            .saturating_mul(i64::from(line.quantity));
-        self.right(AMOUNT_RIGHT, y, BODY, &self.money(amount), false)?;
+        self.right(AMOUNT_RIGHT, y, BODY, &self.money(line.amount()), false)?;
         self.canvas.rule(MARGIN, RIGHT, y - 2.5, 0.4, 0.75);
         Ok(())
     }
@@ -218,14 +215,7 @@ pub fn render(
     let below = page.header()?;
     let below = page.parties(below)?;
     let y = sheet::rows(&mut page, below, lines, TABLE_BOTTOM)?;
-    let total = lines
-        .iter()
-        .map(|line| {
-            line.unit_price_amount
-                .saturating_mul(i64::from(line.quantity))
-        })
-        .fold(0_i64, i64::saturating_add);
-    page.closing(y, total)?;
+    page.closing(y, quotes::total(lines))?;
     page.footers()?;
     page.canvas.save(path)
 }

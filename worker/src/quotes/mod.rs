@@ -8,6 +8,7 @@ use chrono::Utc;
 use sqlx::PgConnection;
 
 use comptoir_domain::config::ReportSettings;
+use comptoir_domain::money::format_money;
 use comptoir_domain::quotes::{self, QuoteSheet};
 use comptoir_domain::report_links;
 use comptoir_domain::{PgPool, StoreResult};
@@ -44,6 +45,7 @@ impl QuoteDesk {
             tracing::info!(quote_id = %job.quote_id, job.version, "a newer offer superseded this one");
             return Ok(());
         }
+        let total = quotes::total(&lines);
         let local = tempfile::NamedTempFile::new().transient()?;
         let (path, fonts, printed) = (local.path().to_owned(), self.fonts.clone(), sheet.clone());
         tokio::task::spawn_blocking(move || {
@@ -64,7 +66,9 @@ impl QuoteDesk {
             .await
             .transient()?
         {
-            self.email_client(&mut tx, &sheet).await.transient()?;
+            self.email_client(&mut tx, &sheet, total)
+                .await
+                .transient()?;
         }
         self.producer.commit(tx).await.transient()?;
         tracing::info!(quote_id = %sheet.id, number = sheet.number, size, key, "quote rendered");
@@ -72,7 +76,12 @@ impl QuoteDesk {
     }
 
     /// Enqueues the client's email with a signed link to the PDF (none without an address).
-    async fn email_client(&self, tx: &mut PgConnection, sheet: &QuoteSheet) -> StoreResult<()> {
+    async fn email_client(
+        &self,
+        tx: &mut PgConnection,
+        sheet: &QuoteSheet,
+        total: i64,
+    ) -> StoreResult<()> {
         let now = Utc::now();
         let expires = report_links::expiry(self.links.link_ttl_secs, None, now);
         let (Some(to), Some(expires)) = (sheet.client_email.clone(), expires) else {
@@ -93,23 +102,18 @@ impl QuoteDesk {
         let valid_until = sheet.valid_until.map_or("-".to_owned(), |until| {
             until.format("%Y-%m-%d %H:%M UTC").to_string()
         });
-        let body = format!(
-            "Hello {},\n\n{} has sent quote {} for {}. It is valid until {valid_until}.\n\n\
-             Download the PDF (the link works until {}):\n{url}\n\n\
-             Accept or reject it with POST /v1/quotes/{}/accept or /reject.\n\nThe Comptoir team",
-            sheet.client_name,
-            sheet.shop_name,
-            sheet.number,
-            sheet.company_name,
-            expires.to_rfc3339(),
-            sheet.id
-        );
         let email = SendEmail {
             to,
             dedupe_key: format!("quote-offered:{}:{}", sheet.id, sheet.offer_version),
-            message: EmailMessage::Notification {
-                subject: format!("Quote {} from {}", sheet.number, sheet.shop_name),
-                body,
+            message: EmailMessage::QuoteOffered {
+                name: sheet.client_name.clone(),
+                number: sheet.number.clone(),
+                shop_name: sheet.shop_name.clone(),
+                company_name: sheet.company_name.clone(),
+                total: format_money(total, &sheet.currency),
+                valid_until,
+                url,
+                expires_at: expires.to_rfc3339(),
             },
         };
         self.producer.enqueue(tx, &email).await?;
