@@ -14,7 +14,12 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use comptoir_domain::money::format_money;
+use comptoir_jobs::Producer;
+use comptoir_jobs::quotes::RenderQuote;
+use comptoir_storage::Storage;
 use comptoir_testkit::{assert_problem, wait_until};
+use comptoir_worker::quotes::QuoteDesk;
+use comptoir_worker::reports::pdf_fonts;
 use support::pdf::pdf_text;
 use support::quotes::{CLIENT_NAME, COMPANY, SHOP_NAME, WAIT, emailed_link, look_at, market, path};
 use support::spawn_worker;
@@ -260,4 +265,46 @@ async fn concurrent_acceptances_sell_the_stock_once() {
         .await
         .expect("count");
     assert_eq!(orders, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_render_job_run_again_or_outdated_emails_nothing_more() {
+    let m = market(&[]).await;
+    let quote = m.request([1, 1]).await;
+    let id: Uuid = quote["id"]
+        .as_str()
+        .and_then(|id| id.parse().ok())
+        .expect("id");
+    assert_eq!(m.offer(&quote, [1, 1], [500, 400]).await.status(), 202);
+    assert_eq!(m.offer(&quote, [2, 1], [450, 400]).await.status(), 202);
+    let settings = &m.app.settings;
+    let desk = QuoteDesk {
+        pool: m.app.pool.clone(),
+        storage: Storage::from_settings(&settings.storage).expect("storage"),
+        producer: Producer::new(settings),
+        fonts: pdf_fonts(&settings.reports),
+        links: settings.reports.clone(),
+        public_url: settings.server.public_url.clone(),
+    };
+    // The first offer's job is outdated; the second's runs twice (a redelivery).
+    for version in [1, 2, 2] {
+        desk.render(&RenderQuote {
+            quote_id: id,
+            version,
+        })
+        .await
+        .expect("render");
+    }
+    let emails: Vec<String> = sqlx::query_scalar(
+        "SELECT payload ->> 'dedupe_key' FROM jobs WHERE kind = 'email.send.v1' \
+         AND payload ->> 'dedupe_key' LIKE 'quote-offered:%'",
+    )
+    .fetch_all(&m.app.pool)
+    .await
+    .expect("emails");
+    assert_eq!(emails, [format!("quote-offered:{id}:2")]);
+    let pdf = m.app.get(&path(&quote, "pdf"), Some(&m.client.token)).await;
+    assert_eq!(pdf.status(), 200);
+    let text = pdf_text(&pdf.bytes().await.expect("bytes"));
+    assert!(text.contains(&format_money(2 * 450 + 400, "EUR")), "{text}");
 }
