@@ -4,9 +4,13 @@
 use actix_web::HttpResponse;
 use actix_web::http::header::{self, ContentDisposition, DispositionParam, DispositionType};
 
+use uuid::Uuid;
+
 use comptoir_domain::report_links::LinkError;
+use comptoir_domain::users;
 use comptoir_storage::StorageError;
 
+use crate::auth::AuthUser;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
@@ -23,6 +27,18 @@ pub fn refused(err: LinkError, what: &str, renew_at: &str) -> ApiError {
         ),
     };
     ApiError::Forbidden { code, detail }
+}
+
+/// The holder of a link, as a caller, while their account is usable (a banned or removed one
+/// is not): the file is theirs only while they would see it signed in.
+pub async fn holder(state: &AppState, holder: Uuid) -> ApiResult<Option<AuthUser>> {
+    let user = users::find_by_id(&state.pool, holder).await?;
+    Ok(user
+        .filter(|user| user.banned_at.is_none())
+        .map(|user| AuthUser {
+            id: user.id,
+            role: user.role.0,
+        }))
 }
 
 /// The object at `key` as a download named `name`; 404 when it is gone.

@@ -25,6 +25,9 @@ pub struct NewOrder<'a> {
     pub items: &'a [Item],
     pub coupon_code: Option<&'a str>,
     pub shipping_address: Option<&'a serde_json::Value>,
+    /// Unit prices agreed in a quote, one per item: they replace the catalogue prices, and no
+    /// promotion applies on top of them.
+    pub quoted_prices: Option<&'a [i64]>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -113,10 +116,18 @@ pub async fn place(tx: &mut PgConnection, new: NewOrder<'_>) -> Result<Placed, C
             available: product.stock,
         });
     }
-    let promotion = promotion_for(tx, shop_id, new.coupon_code).await?;
+    let promotion = match new.quoted_prices {
+        Some(_) => None,
+        None => promotion_for(tx, shop_id, new.coupon_code).await?,
+    };
+    let prices: Vec<i64> = match new.quoted_prices {
+        Some(quoted) => quoted.to_vec(),
+        None => lines.iter().map(|(p, _)| p.price_amount).collect(),
+    };
     let line_totals = lines
         .iter()
-        .map(|(p, quantity)| pricing::line_total(p.price_amount, *quantity))
+        .zip(&prices)
+        .map(|((_, quantity), price)| pricing::line_total(*price, *quantity))
         .collect::<Option<Vec<i64>>>()
         .ok_or(CheckoutError::TooLarge)?;
     let Totals {
@@ -156,7 +167,6 @@ pub async fn place(tx: &mut PgConnection, new: NewOrder<'_>) -> Result<Placed, C
     let line_ids: Vec<Uuid> = lines.iter().map(|_| new_id()).collect();
     let skus: Vec<&str> = lines.iter().map(|(p, _)| p.sku.as_str()).collect();
     let names: Vec<&str> = lines.iter().map(|(p, _)| p.name.as_str()).collect();
-    let prices: Vec<i64> = lines.iter().map(|(p, _)| p.price_amount).collect();
     sqlx::query(
         "INSERT INTO order_lines (id, order_id, product_id, sku, name, unit_price_amount, quantity, line_total_amount) \
          SELECT l.id, $1, l.product_id, l.sku, l.name, l.price, l.quantity, l.total \

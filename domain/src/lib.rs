@@ -25,6 +25,7 @@ pub mod pricing;
 pub mod product_images;
 pub mod products;
 pub mod promotions;
+pub mod quotes;
 pub mod report_links;
 pub mod report_rows;
 pub mod reports;

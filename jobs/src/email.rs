@@ -73,6 +73,18 @@ pub enum EmailMessage {
         url: String,
         expires_at: String,
     },
+    /// A seller's offer on a quote: `url` downloads its PDF until `expires_at` (RFC 3339);
+    /// `total` and `valid_until` are formatted for people.
+    QuoteOffered {
+        name: String,
+        number: String,
+        shop_name: String,
+        company_name: String,
+        total: String,
+        valid_until: String,
+        url: String,
+        expires_at: String,
+    },
 }
 
 /// One line of an order confirmation.

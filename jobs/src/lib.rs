@@ -14,6 +14,7 @@ pub mod metrics;
 pub mod notifications;
 pub mod payments;
 mod producer;
+pub mod quotes;
 mod relay;
 mod repeated;
 pub mod reports;
@@ -58,7 +59,7 @@ pub mod queues {
 pub mod kinds {
     use crate::Job;
     use crate::{email, images, imports, maintenance, notifications, payments, reports, shops};
-    use crate::{sms, system};
+    use crate::{quotes, sms, system};
 
     const fn entry<J: Job>() -> (&'static str, &'static str) {
         (J::KIND, J::QUEUE)
@@ -77,6 +78,8 @@ pub mod kinds {
         entry::<payments::ReconcileEvent>(),
         entry::<payments::RefundPayment>(),
         entry::<payments::RequeryPayment>(),
+        entry::<quotes::QuoteExpirySweep>(),
+        entry::<quotes::RenderQuote>(),
         entry::<reports::GenerateReport>(),
         entry::<reports::PurgeReports>(),
         entry::<shops::ShopSnapshot>(),

@@ -42,6 +42,10 @@ pub fn worker_env(settings: &Settings) -> Vec<(String, String)> {
             settings.jobs.shop_sweep_interval_secs.to_string(),
         ),
         (
+            "COMPTOIR__JOBS__QUOTE_SWEEP_INTERVAL_SECS".into(),
+            settings.jobs.quote_sweep_interval_secs.to_string(),
+        ),
+        (
             "COMPTOIR__WORKER__HEALTH_BIND".into(),
             settings.worker.health_bind.to_string(),
         ),

@@ -13,6 +13,7 @@ use comptoir_jobs::notifications::FanOutNotification;
 use comptoir_jobs::payments::{
     InitiatePayment, PaymentSweep, ReconcileEvent, RefundPayment, RequeryPayment,
 };
+use comptoir_jobs::quotes::{QuoteExpirySweep, RenderQuote};
 use comptoir_jobs::reports::{GenerateReport, PurgeReports};
 use comptoir_jobs::shops::ShopSnapshot;
 use comptoir_jobs::sms::SendSms;
@@ -26,6 +27,7 @@ use crate::imports::Importer;
 use crate::maintenance::Housekeeper;
 use crate::notifications::NotificationFanOut;
 use crate::payments::PaymentDesk;
+use crate::quotes::QuoteDesk;
 use crate::reports::ReportGenerator;
 use crate::reports::purge::ReportPurger;
 use crate::shops::ShopSweeper;
@@ -44,6 +46,7 @@ pub struct Handlers {
     pub reporter: ReportGenerator,
     pub report_purger: ReportPurger,
     pub documents: DocumentRenderer,
+    pub quotes: QuoteDesk,
     pub payments: PaymentDesk,
     pub sms: SmsDesk,
 }
@@ -70,6 +73,8 @@ pub async fn run(handlers: &Handlers, job: &ClaimedJob) -> JobResult {
             let last_attempt = job.attempts >= job.max_attempts;
             handlers.documents.run(&decode(job)?, last_attempt).await
         }
+        RenderQuote::KIND => handlers.quotes.render(&decode(job)?).await,
+        QuoteExpirySweep::KIND => handlers.quotes.run_sweep().await,
         InitiatePayment::KIND => handlers.payments.initiate(&decode(job)?).await,
         ReconcileEvent::KIND => handlers.payments.reconcile(&decode(job)?).await,
         RequeryPayment::KIND => handlers.payments.requery(&decode(job)?).await,

@@ -18,6 +18,7 @@ use crate::imports::Importer;
 use crate::maintenance::Housekeeper;
 use crate::notifications::{self, NotificationFanOut};
 use crate::payments::PaymentDesk;
+use crate::quotes::QuoteDesk;
 use crate::reports::purge::ReportPurger;
 use crate::reports::{self, ReportGenerator};
 use crate::shops::ShopSweeper;
@@ -96,6 +97,14 @@ pub fn build(
             pool: pool.clone(),
             storage: storage.clone(),
             fonts: reports::pdf_fonts(&settings.reports),
+        },
+        quotes: QuoteDesk {
+            pool: pool.clone(),
+            storage: storage.clone(),
+            producer: producer.clone(),
+            fonts: reports::pdf_fonts(&settings.reports),
+            links: settings.reports.clone(),
+            public_url: settings.server.public_url.clone(),
         },
     })
 }

@@ -20,6 +20,7 @@ pub mod notifications;
 pub mod payments;
 pub mod pdf;
 mod process;
+pub mod quotes;
 pub mod reports;
 pub mod retry;
 mod runner;

@@ -12,6 +12,7 @@ use comptoir_domain::config::Settings;
 use comptoir_domain::ledger;
 use comptoir_jobs::maintenance::{Housekeeping, ShopExpirySweep};
 use comptoir_jobs::payments::PaymentSweep;
+use comptoir_jobs::quotes::QuoteExpirySweep;
 use comptoir_jobs::reports::PurgeReports;
 use comptoir_jobs::{Job, Producer, RedisTransport, Relay, RepeatedFailure};
 
@@ -57,6 +58,13 @@ pub fn spawn(
         "shop-expiry",
         settings.jobs.shop_sweep_interval_secs,
         |tick| ShopExpirySweep {
+            tick: tick.to_rfc3339(),
+        },
+    ));
+    tasks.spawn(cron.schedule(
+        "quote-expiry",
+        settings.jobs.quote_sweep_interval_secs,
+        |tick| QuoteExpirySweep {
             tick: tick.to_rfc3339(),
         },
     ));

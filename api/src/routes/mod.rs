@@ -21,6 +21,7 @@ pub mod payments;
 pub mod product_images;
 pub mod products;
 pub mod promotions;
+pub mod quotes;
 pub mod refunds;
 pub mod reports;
 pub mod shop_skip;
@@ -150,6 +151,16 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             resource("/v1/orders/{id}/documents/{kind}/download")
                 .route(web::get().to(orders::documents::download)),
         )
+        .service(
+            resource("/v1/quotes")
+                .route(web::post().to(quotes::create))
+                .route(web::get().to(quotes::list)),
+        )
+        .service(resource("/v1/quotes/{id}").route(web::get().to(quotes::get)))
+        .service(resource("/v1/quotes/{id}/offer").route(web::post().to(quotes::answers::offer)))
+        .service(resource("/v1/quotes/{id}/accept").route(web::post().to(quotes::answers::accept)))
+        .service(resource("/v1/quotes/{id}/reject").route(web::post().to(quotes::answers::reject)))
+        .service(resource("/v1/quotes/{id}/pdf").route(web::get().to(quotes::pdf::download)))
         .service(resource("/v1/payments").route(web::get().to(payments::list)))
         .service(resource("/v1/payments/{id}").route(web::get().to(payments::get)))
         .service(resource("/v1/payments/{id}/refund").route(web::post().to(refunds::create)))

@@ -82,6 +82,8 @@ pub struct Ids {
     pub spare_order: Uuid,
     pub notification: Uuid,
     pub batch: Uuid,
+    /// Client A's quote from tenant A's shop, requested.
+    pub quote: Uuid,
 }
 
 pub struct Fixture {
@@ -274,6 +276,11 @@ pub async fn build(app: &TestApp) -> Fixture {
         "/id",
     );
 
+    let quote = json!({"shop_id": shop_a.id, "company_name": "Matrix SARL",
+        "items": [{"product_id": product, "quantity": 1}]});
+    let quote = app.post("/v1/quotes", Some(&client_a_token), quote).await;
+    let quote = uuid_at(&expect(quote, 201, "quote").await, "/id");
+
     let ids = Ids {
         client_a: uuid_at(&client_a, "/user/id"),
         seller_a: shop_a.owner_id,
@@ -293,6 +300,7 @@ pub async fn build(app: &TestApp) -> Fixture {
         spare_order: orders[2],
         notification,
         batch,
+        quote,
     };
     let markers = markers(
         &ids,

@@ -256,6 +256,19 @@ pub fn table(f: &Fixture) -> Vec<Policy> {
         rule("POST /v1/orders/{id}/payments", OrderClient)
             .at([ids.pending_order])
             .json(json!({"provider": "stripe"})),
+        rule("POST /v1/quotes", Client).json(json!({"shop_id": ids.shop,
+            "items": [{"product_id": ids.product, "quantity": 2}], "company_name": "Matrix SARL"})),
+        rule("GET /v1/quotes", SignedIn).query(format!("shop_id={}", ids.shop)),
+        rule("GET /v1/quotes/{id}", OrderParty).at([ids.quote]),
+        rule("POST /v1/quotes/{id}/offer", ShopOwner).at([ids.quote]).json(json!({
+            "lines": [{"product_id": ids.product, "quantity": 2, "unit_price": 900}],
+            "valid_until": Utc::now() + Duration::days(7)})),
+        // Whatever its state (accepting or rejecting a quote answered already is a 409), only
+        // its client is told it exists.
+        rule("POST /v1/quotes/{id}/accept", OrderClient).at([ids.quote]),
+        rule("POST /v1/quotes/{id}/reject", OrderClient).at([ids.quote]),
+        // Not rendered yet (409) for the parties.
+        rule("GET /v1/quotes/{id}/pdf", OrderParty).at([ids.quote]),
         rule("GET /v1/payments", SignedIn).query(format!("order_id={}", ids.order)),
         rule("GET /v1/payments/{id}", OrderParty).at([ids.payment]),
         rule("POST /v1/payments/{id}/refund", ShopOwner).at([ids.payment]).json(json!({})),

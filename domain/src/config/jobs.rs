@@ -25,6 +25,8 @@ pub struct JobSettings {
     pub log_repeat_secs: u64,
     pub housekeeping_interval_secs: u64,
     pub shop_sweep_interval_secs: u64,
+    /// The quote-expiry sweep (offers past `valid_until` become `expired`) runs this often.
+    pub quote_sweep_interval_secs: u64,
     pub ledger_retention_days: u32,
     #[serde(default)]
     pub queues: BTreeMap<String, QueueSettings>,
@@ -116,6 +118,7 @@ pub(super) fn validate(jobs: &JobSettings, worker: &WorkerSettings) -> Result<()
         || jobs.log_repeat_secs == 0
         || jobs.housekeeping_interval_secs == 0
         || jobs.shop_sweep_interval_secs == 0
+        || jobs.quote_sweep_interval_secs == 0
     {
         return invalid(
             "jobs.relay_batch",

@@ -10,13 +10,9 @@ use serde_json::Value;
 
 use comptoir_domain::order_documents::{DocumentKind, OrderSheet, SheetLine};
 
+use crate::pdf::sheet::{self, HEIGHT, MARGIN, RIGHT, Table, WIDTH};
 use crate::pdf::{Canvas, FontFiles, char_width, fit, text_width};
 
-const WIDTH: f32 = 210.0;
-const HEIGHT: f32 = 297.0;
-const MARGIN: f32 = 18.0;
-const RIGHT: f32 = WIDTH - MARGIN;
-const ROW: f32 = 7.0;
 const BODY: f32 = 10.0;
 const SMALL: f32 = 8.5;
 /// The table's columns: SKU from the margin, the item's name, the quantity right-aligned.
@@ -82,15 +78,6 @@ struct Page<'a> {
 impl Page<'_> {
     /// The band every page starts with; returns where the content below it starts.
     fn header(&mut self) -> anyhow::Result<f32> {
-        self.canvas.new_page();
-        let top = HEIGHT - MARGIN;
-        let shop = fit(&self.sheet.shop_name, 34);
-        self.canvas.text(MARGIN, top - 6.0, 18.0, &shop, true)?;
-        let title = self.printing.kind.title().to_uppercase();
-        // Bold capitals are about 0.7 em wide, not the average 0.5.
-        let x = RIGHT - text_width(&title, 16.0) * 1.33;
-        self.canvas.text(x, top - 6.0, 16.0, &title, true)?;
-        self.canvas.rule(MARGIN, RIGHT, top - 10.0, 1.2, 0.0);
         let facts = [
             ("Order no.", self.sheet.order_id.to_string()),
             (
@@ -105,13 +92,8 @@ impl Page<'_> {
                     .to_string(),
             ),
         ];
-        let mut y = top - 17.0;
-        for (label, value) in facts {
-            self.canvas.text(MARGIN, y, SMALL, label, false)?;
-            self.canvas.text(MARGIN + 24.0, y, SMALL, &value, true)?;
-            y -= 5.0;
-        }
-        Ok(y - 3.0)
+        let (shop, title) = (&self.sheet.shop_name, self.printing.kind.title());
+        sheet::letterhead(&mut self.canvas, shop, title, &facts)
     }
 
     /// The recipient (left) and, on a delivery note, the carrier (right).
@@ -158,34 +140,6 @@ impl Page<'_> {
         Ok(y.min(top - 28.0) - 4.0)
     }
 
-    fn table_header(&mut self, top: f32) -> anyhow::Result<f32> {
-        self.canvas
-            .shade(MARGIN, top - 2.0, WIDTH - 2.0 * MARGIN, ROW, 0.15);
-        // White on the dark band.
-        self.canvas.fill(1.0);
-        self.canvas
-            .text(MARGIN + 2.0, top + 0.5, SMALL, "SKU", true)?;
-        self.canvas.text(NAME_X, top + 0.5, SMALL, "ITEM", true)?;
-        let x = QTY_RIGHT - text_width("QTY", SMALL);
-        self.canvas.text(x, top + 0.5, SMALL, "QTY", true)?;
-        self.canvas.fill(0.0);
-        Ok(top - ROW)
-    }
-
-    fn item(&mut self, y: f32, line: &SheetLine) -> anyhow::Result<()> {
-        let sku_fits = ((NAME_X - MARGIN - 4.0) / char_width(SMALL)) as usize;
-        let name_fits = ((QTY_RIGHT - 15.0 - NAME_X) / char_width(BODY)) as usize;
-        self.canvas
-            .text(MARGIN + 2.0, y, SMALL, &fit(&line.sku, sku_fits), false)?;
-        self.canvas
-            .text(NAME_X, y, BODY, &fit(&line.name, name_fits), false)?;
-        let quantity = line.quantity.to_string();
-        let x = QTY_RIGHT - text_width(&quantity, BODY);
-        self.canvas.text(x, y, BODY, &quantity, true)?;
-        self.canvas.rule(MARGIN, RIGHT, y - 2.5, 0.4, 0.75);
-        Ok(())
-    }
-
     fn closing(&mut self, y: f32, items: i64) -> anyhow::Result<()> {
         let total = format!("Total items: {items}");
         let x = QTY_RIGHT - text_width(&total, BODY);
@@ -203,21 +157,39 @@ impl Page<'_> {
     }
 
     fn footers(&mut self) -> anyhow::Result<()> {
-        let count = self.canvas.page_count();
         let note = format!(
             "{} - {} - order {}",
             fit(&self.sheet.shop_name, 40),
             self.printing.kind.title(),
             self.sheet.order_id
         );
-        for index in 0..count {
-            self.canvas
-                .text_on(index, MARGIN, MARGIN - 6.0, 7.0, &note, false)?;
-            let page = format!("Page {} of {count}", index + 1);
-            let x = RIGHT - text_width(&page, 7.0);
-            self.canvas
-                .text_on(index, x, MARGIN - 6.0, 7.0, &page, false)?;
-        }
+        self.canvas.footers(&note, MARGIN)
+    }
+}
+
+impl Table for Page<'_> {
+    type Row = SheetLine;
+
+    fn new_page(&mut self) -> anyhow::Result<f32> {
+        self.header()
+    }
+
+    fn column_titles(&mut self, top: f32) -> anyhow::Result<f32> {
+        let left = [(MARGIN + 2.0, "SKU"), (NAME_X, "ITEM")];
+        sheet::column_titles(&mut self.canvas, top, &left, &[(QTY_RIGHT, "QTY")])
+    }
+
+    fn row(&mut self, y: f32, line: &Self::Row) -> anyhow::Result<()> {
+        let sku_fits = ((NAME_X - MARGIN - 4.0) / char_width(SMALL)) as usize;
+        let name_fits = ((QTY_RIGHT - 15.0 - NAME_X) / char_width(BODY)) as usize;
+        self.canvas
+            .text(MARGIN + 2.0, y, SMALL, &fit(&line.sku, sku_fits), false)?;
+        self.canvas
+            .text(NAME_X, y, BODY, &fit(&line.name, name_fits), false)?;
+        let quantity = line.quantity.to_string();
+        let x = QTY_RIGHT - text_width(&quantity, BODY);
+        self.canvas.text(x, y, BODY, &quantity, true)?;
+        self.canvas.rule(MARGIN, RIGHT, y - 2.5, 0.4, 0.75);
         Ok(())
     }
 }
@@ -238,15 +210,7 @@ pub fn render(
     };
     let below = page.header()?;
     let below = page.addresses(below)?;
-    let mut y = page.table_header(below)?;
-    for line in lines {
-        if y < TABLE_BOTTOM {
-            let below = page.header()?;
-            y = page.table_header(below)?;
-        }
-        page.item(y, line)?;
-        y -= ROW;
-    }
+    let y = sheet::rows(&mut page, below, lines, TABLE_BOTTOM)?;
     let items = lines.iter().map(|line| i64::from(line.quantity)).sum();
     page.closing(y, items)?;
     page.footers()?;

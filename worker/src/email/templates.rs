@@ -78,6 +78,14 @@ fn environment() -> &'static Environment<'static> {
                 "report_ready.html",
                 include_str!("../templates/report_ready.html"),
             ),
+            (
+                "quote_offered.txt",
+                include_str!("../templates/quote_offered.txt"),
+            ),
+            (
+                "quote_offered.html",
+                include_str!("../templates/quote_offered.html"),
+            ),
         ] {
             // The sources are compiled in, and a test renders each one.
             env.add_template(name, source)
@@ -171,6 +179,20 @@ pub fn render(message: &EmailMessage) -> Result<Rendered, minijinja::Error> {
             format!("Your report is ready: {title}"),
             context! { name, title, format, period, url, expires_at },
         ),
+        EmailMessage::QuoteOffered {
+            name,
+            number,
+            shop_name,
+            company_name,
+            total,
+            valid_until,
+            url,
+            expires_at,
+        } => (
+            "quote_offered",
+            format!("Quote {number} from {shop_name}"),
+            context! { name, number, shop_name, company_name, total, valid_until, url, expires_at },
+        ),
     };
     let env = environment();
     Ok(Rendered {
@@ -255,6 +277,16 @@ mod tests {
                 period: "2026-11-01 to 2026-11-30".into(),
                 url: "http://127.0.0.1:8080/v1/reports/x/download?token=t".into(),
                 expires_at: "2026-12-01T00:00:00Z".into(),
+            },
+            EmailMessage::QuoteOffered {
+                name: "Awa".into(),
+                number: "Q-2026-000001".into(),
+                shop_name: "Chez Awa".into(),
+                company_name: "Awa & Co".into(),
+                total: "123.00 EUR".into(),
+                valid_until: "2026-12-11 19:00 UTC".into(),
+                url: "http://127.0.0.1:8080/v1/quotes/x/pdf?token=t".into(),
+                expires_at: "2026-12-11T00:00:00Z".into(),
             },
         ];
         for message in &messages {

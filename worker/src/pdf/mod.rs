@@ -4,6 +4,7 @@
 //! keeps the document in memory until then.
 
 mod fonts;
+pub mod sheet;
 
 use std::fs::File;
 use std::io::BufWriter;
@@ -122,6 +123,19 @@ impl Canvas {
         }
         ops.push(Op::EndTextSection);
         self.page(index)?.extend(ops);
+        Ok(())
+    }
+
+    /// On every page, `note` at the bottom left and "Page i of n" at the bottom right, `margin`
+    /// mm from the edges: called once every page is drawn.
+    pub fn footers(&mut self, note: &str, margin: f32) -> anyhow::Result<()> {
+        let count = self.page_count();
+        for index in 0..count {
+            self.text_on(index, margin, margin - 6.0, 7.0, note, false)?;
+            let page = format!("Page {} of {count}", index + 1);
+            let x = self.width - margin - text_width(&page, 7.0);
+            self.text_on(index, x, margin - 6.0, 7.0, &page, false)?;
+        }
         Ok(())
     }
 

@@ -12,7 +12,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use super::{
     action_logs, auth, canary, catalogue, categories, consents, health, imports, jobs, login,
     media, notifications, operations, orders, otp, payments, product_images, products, promotions,
-    refunds, reports, shop_skip, shops, sms, users, webhooks,
+    quotes, refunds, reports, shop_skip, shops, sms, users, webhooks,
 };
 
 #[derive(OpenApi)]
@@ -39,6 +39,8 @@ use super::{
         orders::place::create, orders::list, orders::get, orders::update,
         orders::documents::list, orders::documents::download,
         promotions::create, promotions::list,
+        quotes::create, quotes::list, quotes::get, quotes::answers::offer, quotes::answers::accept,
+        quotes::answers::reject, quotes::pdf::download,
         reports::create, reports::list, reports::get, reports::download,
     ),
     components(schemas(crate::error::Problem)),

@@ -12,7 +12,6 @@ use uuid::Uuid;
 use comptoir_domain::order_documents::{self, Document, DocumentKind};
 use comptoir_domain::orders;
 use comptoir_domain::report_links::{self, LinkError};
-use comptoir_domain::users;
 use comptoir_jobs::documents::RenderOrderDocument;
 
 use super::scope;
@@ -117,15 +116,8 @@ pub struct DocumentDownloadQuery {
 
 /// Whether the link's holder still sees the order (a banned or removed account does not).
 async fn holder_sees(state: &AppState, holder: Uuid, order_id: Uuid) -> ApiResult<bool> {
-    let Some(user) = users::find_by_id(&state.pool, holder).await? else {
+    let Some(caller) = download::holder(state, holder).await? else {
         return Ok(false);
-    };
-    if user.banned_at.is_some() {
-        return Ok(false);
-    }
-    let caller = AuthUser {
-        id: user.id,
-        role: user.role.0,
     };
     Ok(orders::find(&state.pool, order_id, scope(&caller))
         .await?

@@ -107,7 +107,7 @@ fn validate(body: &NewOrderRequest) -> ApiResult<Vec<Item>> {
         .collect())
 }
 
-fn refused(err: CheckoutError) -> ApiError {
+pub(crate) fn refused(err: CheckoutError) -> ApiError {
     let detail = err.to_string();
     match err {
         CheckoutError::NoItems | CheckoutError::TooLarge => ApiError::field("items", detail),
@@ -165,6 +165,7 @@ pub async fn create(
                 items: &items,
                 coupon_code: body.coupon_code.as_deref().map(str::trim),
                 shipping_address: body.shipping_address.as_ref(),
+                quoted_prices: None,
             };
             let placed = checkout::place(tx, new).await.map_err(refused)?;
             confirm(&state, tx, caller.id, &placed).await?;
@@ -184,7 +185,7 @@ pub async fn create(
 
 /// Enqueues the client's order confirmation in the order's transaction: an email, or a text
 /// for a phone-only account with a verified phone.
-async fn confirm(
+pub(crate) async fn confirm(
     state: &AppState,
     tx: &mut PgConnection,
     client_id: Uuid,
