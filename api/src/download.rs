@@ -29,12 +29,12 @@ pub fn refused(err: LinkError, what: &str, renew_at: &str) -> ApiError {
     ApiError::Forbidden { code, detail }
 }
 
-/// The holder of a link, as a caller, while their account is usable (a banned or removed one
-/// is not): the file is theirs only while they would see it signed in.
+/// The holder of a link, as a caller, while their account is usable (a banned, erased or
+/// removed one is not): the file is theirs only while they would see it signed in.
 pub async fn holder(state: &AppState, holder: Uuid) -> ApiResult<Option<AuthUser>> {
     let user = users::find_by_id(&state.pool, holder).await?;
     Ok(user
-        .filter(|user| user.banned_at.is_none())
+        .filter(|user| user.banned_at.is_none() && user.erasure_requested_at.is_none())
         .map(|user| AuthUser {
             id: user.id,
             role: user.role.0,

@@ -16,6 +16,7 @@ mod limits;
 mod log;
 mod media;
 mod payments;
+mod privacy;
 mod sms;
 pub use catalogue::CatalogueSettings;
 pub use files::{ImportSettings, S3Settings, StorageBackend, StorageSettings, ZipLimits};
@@ -26,6 +27,7 @@ pub use media::{ClamdSettings, ImageSettings};
 pub use payments::{
     CinetPaySettings, OrderSettings, PayGateSettings, PaymentSettings, StripeSettings,
 };
+pub use privacy::PrivacySettings;
 pub use sms::{AfricasTalkingSettings, OtpSettings, SmsSettings, TwilioSettings};
 
 /// A string that never shows up in logs or `Debug` output.
@@ -70,6 +72,7 @@ pub struct Settings {
     pub log: LogSettings,
     pub rate_limits: RateLimitSettings,
     pub catalogue: CatalogueSettings,
+    pub privacy: PrivacySettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -277,6 +280,7 @@ impl Settings {
         }
         limits::validate(&self.rate_limits)?;
         catalogue::validate(&self.catalogue)?;
+        privacy::validate(&self.privacy)?;
         jobs::validate(&self.jobs, &self.worker)?;
         media::validate(&self.images, &self.clamd)?;
         if !self.smtp.from.contains('@') {

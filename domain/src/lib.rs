@@ -22,6 +22,7 @@ pub mod pagination;
 pub mod password_resets;
 pub mod payments;
 pub mod pricing;
+pub mod privacy;
 pub mod product_images;
 pub mod products;
 pub mod promotions;

@@ -24,6 +24,8 @@ pub struct User {
     pub phone_verified_at: Option<DateTime<Utc>>,
     /// `fr` or `en`; `None` uses `sms.default_locale`.
     pub locale: Option<String>,
+    /// Set when the account's erasure was asked for: it can no longer sign in.
+    pub erasure_requested_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -63,7 +65,7 @@ pub struct NewUser<'a> {
 macro_rules! user_columns {
     () => {
         "id, email, phone, password_hash, name, role, want_shop, banned_at, \
-         phone_verified_at, locale, created_at, updated_at"
+         phone_verified_at, locale, erasure_requested_at, created_at, updated_at"
     };
 }
 
@@ -122,7 +124,7 @@ pub async fn find_by_email(db: impl PgExecutor<'_>, email: &Email) -> StoreResul
     Ok(sqlx::query_as(concat!(
         "SELECT ",
         user_columns!(),
-        " FROM users WHERE lower(email) = $1"
+        " FROM users WHERE lower(email) = $1 AND erasure_requested_at IS NULL"
     ))
     .bind(email.as_str())
     .fetch_optional(db)
@@ -133,7 +135,7 @@ pub async fn find_by_phone(db: impl PgExecutor<'_>, phone: &Phone) -> StoreResul
     Ok(sqlx::query_as(concat!(
         "SELECT ",
         user_columns!(),
-        " FROM users WHERE phone = $1"
+        " FROM users WHERE phone = $1 AND erasure_requested_at IS NULL"
     ))
     .bind(phone.as_str())
     .fetch_optional(db)

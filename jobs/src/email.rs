@@ -85,6 +85,12 @@ pub enum EmailMessage {
         url: String,
         expires_at: String,
     },
+    /// A personal data export is ready: `url` downloads the ZIP until `expires_at` (RFC 3339).
+    DataExportReady {
+        name: String,
+        url: String,
+        expires_at: String,
+    },
 }
 
 /// One line of an order confirmation.

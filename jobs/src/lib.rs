@@ -13,6 +13,7 @@ pub mod maintenance;
 pub mod metrics;
 pub mod notifications;
 pub mod payments;
+pub mod privacy;
 mod producer;
 pub mod quotes;
 mod relay;
@@ -58,8 +59,8 @@ pub mod queues {
 /// Every job kind with its queue: the kinds metrics label by name (any other is `other`).
 pub mod kinds {
     use crate::Job;
+    use crate::{documents, privacy, quotes, sms, system};
     use crate::{email, images, imports, maintenance, notifications, payments, reports, shops};
-    use crate::{quotes, sms, system};
 
     const fn entry<J: Job>() -> (&'static str, &'static str) {
         (J::KIND, J::QUEUE)
@@ -67,6 +68,7 @@ pub mod kinds {
 
     /// `(kind, queue)` pairs.
     pub const ALL: &[(&str, &str)] = &[
+        entry::<documents::RenderOrderDocument>(),
         entry::<email::SendEmail>(),
         entry::<images::ProcessImage>(),
         entry::<imports::RunImport>(),
@@ -78,6 +80,8 @@ pub mod kinds {
         entry::<payments::ReconcileEvent>(),
         entry::<payments::RefundPayment>(),
         entry::<payments::RequeryPayment>(),
+        entry::<privacy::EraseUser>(),
+        entry::<privacy::ExportPersonalData>(),
         entry::<quotes::QuoteExpirySweep>(),
         entry::<quotes::RenderQuote>(),
         entry::<reports::GenerateReport>(),

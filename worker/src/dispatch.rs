@@ -13,6 +13,7 @@ use comptoir_jobs::notifications::FanOutNotification;
 use comptoir_jobs::payments::{
     InitiatePayment, PaymentSweep, ReconcileEvent, RefundPayment, RequeryPayment,
 };
+use comptoir_jobs::privacy::{EraseUser, ExportPersonalData};
 use comptoir_jobs::quotes::{QuoteExpirySweep, RenderQuote};
 use comptoir_jobs::reports::{GenerateReport, PurgeReports};
 use comptoir_jobs::shops::ShopSnapshot;
@@ -27,6 +28,7 @@ use crate::imports::Importer;
 use crate::maintenance::Housekeeper;
 use crate::notifications::NotificationFanOut;
 use crate::payments::PaymentDesk;
+use crate::privacy::{DataExporter, Eraser};
 use crate::quotes::QuoteDesk;
 use crate::reports::ReportGenerator;
 use crate::reports::purge::ReportPurger;
@@ -47,6 +49,8 @@ pub struct Handlers {
     pub report_purger: ReportPurger,
     pub documents: DocumentRenderer,
     pub quotes: QuoteDesk,
+    pub exporter: DataExporter,
+    pub eraser: Eraser,
     pub payments: PaymentDesk,
     pub sms: SmsDesk,
 }
@@ -75,6 +79,11 @@ pub async fn run(handlers: &Handlers, job: &ClaimedJob) -> JobResult {
         }
         RenderQuote::KIND => handlers.quotes.render(&decode(job)?).await,
         QuoteExpirySweep::KIND => handlers.quotes.run_sweep().await,
+        ExportPersonalData::KIND => {
+            let last_attempt = job.attempts >= job.max_attempts;
+            handlers.exporter.run(&decode(job)?, last_attempt).await
+        }
+        EraseUser::KIND => handlers.eraser.run(&decode(job)?).await,
         InitiatePayment::KIND => handlers.payments.initiate(&decode(job)?).await,
         ReconcileEvent::KIND => handlers.payments.reconcile(&decode(job)?).await,
         RequeryPayment::KIND => handlers.payments.requery(&decode(job)?).await,

@@ -18,6 +18,7 @@ use crate::imports::Importer;
 use crate::maintenance::Housekeeper;
 use crate::notifications::{self, NotificationFanOut};
 use crate::payments::PaymentDesk;
+use crate::privacy::{DataExporter, Eraser};
 use crate::quotes::QuoteDesk;
 use crate::reports::purge::ReportPurger;
 use crate::reports::{self, ReportGenerator};
@@ -105,6 +106,18 @@ pub fn build(
             fonts: reports::pdf_fonts(&settings.reports),
             links: settings.reports.clone(),
             public_url: settings.server.public_url.clone(),
+        },
+        exporter: DataExporter {
+            pool: pool.clone(),
+            storage: storage.clone(),
+            producer: producer.clone(),
+            settings: settings.privacy.clone(),
+            signing_secret: settings.reports.signing_secret.clone(),
+            public_url: settings.server.public_url.clone(),
+        },
+        eraser: Eraser {
+            pool: pool.clone(),
+            storage: storage.clone(),
         },
     })
 }

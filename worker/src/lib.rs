@@ -19,6 +19,7 @@ mod maintenance;
 pub mod notifications;
 pub mod payments;
 pub mod pdf;
+pub mod privacy;
 mod process;
 pub mod quotes;
 pub mod reports;

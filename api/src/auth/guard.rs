@@ -77,7 +77,8 @@ async fn authenticate(req: HttpRequest) -> Result<AuthUser, ApiError> {
     if user.is_banned() {
         return Err(banned());
     }
-    if sessions::ended(&state.pool, claims.sid).await? {
+    // An erasure revokes the sessions and then deletes them: the account itself says it.
+    if user.erasure_requested_at.is_some() || sessions::ended(&state.pool, claims.sid).await? {
         return Err(unauthorized("this session has ended: log in again"));
     }
     state.limits.user_request(user.id).await?;

@@ -18,6 +18,7 @@ pub mod operations;
 pub mod orders;
 pub mod otp;
 pub mod payments;
+pub mod privacy;
 pub mod product_images;
 pub mod products;
 pub mod promotions;
@@ -58,6 +59,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(resource("/otp/verify").route(web::post().to(otp::verify)))
                 .service(resource("/password/reset").route(web::post().to(otp::reset_password))),
         )
+        .service(resource("/v1/me").route(web::delete().to(privacy::erase_me)))
+        .service(resource("/v1/me/data-export").route(web::post().to(privacy::request_export)))
+        .service(resource("/v1/me/data-exports/{id}").route(web::get().to(privacy::get_export)))
+        .service(
+            resource("/v1/me/data-exports/{id}/download")
+                .route(web::get().to(privacy::download_export)),
+        )
+        .service(resource("/v1/admin/users/{id}/erase").route(web::post().to(privacy::erase_user)))
         .service(
             resource("/v1/me/consents")
                 .route(web::get().to(consents::get))

@@ -84,6 +84,10 @@ pub struct Ids {
     pub batch: Uuid,
     /// Client A's quote from tenant A's shop, requested.
     pub quote: Uuid,
+    /// Client A's personal data export.
+    pub data_export: Uuid,
+    /// A throwaway account, erased by the matrix.
+    pub erasable_user: Uuid,
 }
 
 pub struct Fixture {
@@ -177,6 +181,7 @@ pub async fn build(app: &TestApp) -> Fixture {
     .await;
     let spare_email = unique_email("spare");
     register(app, &spare_email, None).await;
+    let erasable = register(app, &unique_email("erasable"), None).await;
 
     let product = app.product(shop_a.id, TestProduct::new(1000, 1000)).await;
     let hidden = TestProduct {
@@ -280,6 +285,10 @@ pub async fn build(app: &TestApp) -> Fixture {
         "items": [{"product_id": product, "quantity": 1}]});
     let quote = app.post("/v1/quotes", Some(&client_a_token), quote).await;
     let quote = uuid_at(&expect(quote, 201, "quote").await, "/id");
+    let export = app
+        .post("/v1/me/data-export", Some(&client_a_token), json!({}))
+        .await;
+    let data_export = uuid_at(&expect(export, 202, "data export").await, "/id");
 
     let ids = Ids {
         client_a: uuid_at(&client_a, "/user/id"),
@@ -301,6 +310,8 @@ pub async fn build(app: &TestApp) -> Fixture {
         notification,
         batch,
         quote,
+        data_export,
+        erasable_user: uuid_at(&erasable, "/user/id"),
     };
     let markers = markers(
         &ids,
@@ -346,6 +357,7 @@ fn markers(
         marker("client A's email", client_email, client()),
         marker("client A's phone", client_phone, client()),
         marker("notification id", ids.notification.to_string(), client()),
+        marker("data export id", ids.data_export.to_string(), client()),
         marker(
             "seller A's id (the shop's owner_id)",
             ids.seller_a.to_string(),

@@ -13,6 +13,8 @@ pub enum Access {
     /// Any signed-in user, on their own things.
     SignedIn,
     Admin,
+    /// Superadmins only: maintainers 403 too.
+    Superadmin,
     /// Client accounts (sellers and admins 403).
     Client,
     /// Sellers (their own shops' things) and admins; clients 403.
@@ -60,6 +62,7 @@ impl Access {
             (Access::Recipient, ClientA) => Expect::Allowed,
             (Access::Recipient, _) => refused(404),
             (Access::SignedIn, _) => Expect::Allowed,
+            (Access::Superadmin, caller) if caller != Superadmin => refused(403),
             (Access::Admin, caller) if !caller.is_admin() => refused(403),
             (Access::Client, caller) if !caller.is_client() => refused(403),
             (Access::Merchant | Access::ShopOwner, caller) if caller.is_client() => refused(403),
@@ -234,6 +237,13 @@ pub fn table(f: &Fixture) -> Vec<Policy> {
         rule("GET /v1/imports/{id}", ShopOwner).at([ids.import]),
         rule("GET /v1/imports/{id}/errors", ShopOwner).at([ids.import]),
         rule("GET /v1/me/consents", SignedIn),
+        rule("POST /v1/me/data-export", SignedIn),
+        rule("GET /v1/me/data-exports/{id}", Recipient).at([ids.data_export]),
+        // The signed link is the credential; none here.
+        rule("GET /v1/me/data-exports/{id}/download", Uniform(403)).at([ids.data_export]),
+        // Without the password (422 for every signed-in caller): nobody is erased.
+        rule("DELETE /v1/me", SignedIn).json(json!({})),
+        rule("POST /v1/admin/users/{id}/erase", Superadmin).at([ids.erasable_user]),
         rule("PUT /v1/me/consents", SignedIn).json(json!({"marketing_email": true})),
         rule("POST /v1/notifications", Admin)
             .json(json!({"user_ids": [ids.client_a], "channel": "in_app", "body": "matrix"})),

@@ -86,6 +86,14 @@ fn environment() -> &'static Environment<'static> {
                 "quote_offered.html",
                 include_str!("../templates/quote_offered.html"),
             ),
+            (
+                "data_export_ready.txt",
+                include_str!("../templates/data_export_ready.txt"),
+            ),
+            (
+                "data_export_ready.html",
+                include_str!("../templates/data_export_ready.html"),
+            ),
         ] {
             // The sources are compiled in, and a test renders each one.
             env.add_template(name, source)
@@ -193,6 +201,15 @@ pub fn render(message: &EmailMessage) -> Result<Rendered, minijinja::Error> {
             format!("Quote {number} from {shop_name}"),
             context! { name, number, shop_name, company_name, total, valid_until, url, expires_at },
         ),
+        EmailMessage::DataExportReady {
+            name,
+            url,
+            expires_at,
+        } => (
+            "data_export_ready",
+            "Your personal data is ready to download".to_owned(),
+            context! { name, url, expires_at },
+        ),
     };
     let env = environment();
     Ok(Rendered {
@@ -293,6 +310,26 @@ mod tests {
             let rendered = render(message).expect("renders");
             assert!(rendered.subject.contains("Chez Awa"));
             assert!(rendered.text.contains("Chez Awa") && rendered.html.contains("Chez Awa"));
+        }
+    }
+
+    #[test]
+    fn data_export_ready_carries_the_link_and_its_end() {
+        let rendered = render(&EmailMessage::DataExportReady {
+            name: "Awa".into(),
+            url: "http://127.0.0.1:8080/v1/me/data-exports/x/download?token=t".into(),
+            expires_at: "2026-12-14T00:00:00Z".into(),
+        })
+        .expect("renders");
+        assert!(
+            rendered
+                .text
+                .contains("/v1/me/data-exports/x/download?token=t")
+        );
+        // HTML escapes the slashes of the link (browsers read them back).
+        assert!(rendered.html.contains("download?token=t"));
+        for part in [&rendered.text, &rendered.html] {
+            assert!(part.contains("2026-12-14T00:00:00Z"));
         }
     }
 

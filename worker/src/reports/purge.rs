@@ -1,9 +1,11 @@
 //! Retention (`reports.purge.v1`, scheduled once per tick across replicas): deletes the files of
-//! expired reports, then their rows. A purge interrupted half-way leaves rows whose file is
-//! already gone; the next one deletes them again (deleting a missing file is not an error).
+//! expired reports, then their rows, and the files of expired personal data exports (their rows
+//! stay, `expired`). A purge interrupted half-way leaves rows whose file is already gone; the
+//! next one deletes them again (deleting a missing file is not an error).
 
 use sqlx::PgPool;
 
+use comptoir_domain::privacy::exports;
 use comptoir_domain::reports;
 use comptoir_storage::Storage;
 
@@ -30,7 +32,23 @@ impl ReportPurger {
             let ids: Vec<_> = expired.iter().map(|(id, _)| *id).collect();
             purged += reports::delete(&self.pool, &ids).await.transient()?;
         }
-        tracing::info!(purged, "expired reports purged");
+        let exports = self.purge_exports().await?;
+        tracing::info!(purged, exports, "expired reports and data exports purged");
         Ok(())
+    }
+
+    async fn purge_exports(&self) -> Result<u64, crate::error::JobError> {
+        let mut purged = 0;
+        loop {
+            let expired = exports::expired(&self.pool, BATCH).await.transient()?;
+            if expired.is_empty() {
+                return Ok(purged);
+            }
+            for (_, key) in &expired {
+                self.storage.delete(key).await.transient()?;
+            }
+            let ids: Vec<_> = expired.iter().map(|(id, _)| *id).collect();
+            purged += exports::mark_expired(&self.pool, &ids).await.transient()?;
+        }
     }
 }

@@ -7,6 +7,7 @@ pub mod images;
 pub mod imports;
 pub mod payments;
 pub mod pdf;
+pub mod privacy;
 pub mod quotes;
 pub mod rig;
 pub mod sms;

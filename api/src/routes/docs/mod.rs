@@ -11,8 +11,8 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 
 use super::{
     action_logs, auth, canary, catalogue, categories, consents, health, imports, jobs, login,
-    media, notifications, operations, orders, otp, payments, product_images, products, promotions,
-    quotes, refunds, reports, shop_skip, shops, sms, users, webhooks,
+    media, notifications, operations, orders, otp, payments, privacy, product_images, products,
+    promotions, quotes, refunds, reports, shop_skip, shops, sms, users, webhooks,
 };
 
 #[derive(OpenApi)]
@@ -25,6 +25,8 @@ use super::{
         sms::twilio_report, sms::africastalking_report, sms::list,
         users::list, users::update,
         consents::get, consents::put,
+        privacy::request_export, privacy::get_export, privacy::download_export,
+        privacy::erase_me, privacy::erase_user,
         jobs::list, jobs::get, jobs::retry, jobs::retry_dead, jobs::cancel, canary::canary,
         operations::queues, operations::workers,
         payments::create, payments::get, payments::list, refunds::create,
