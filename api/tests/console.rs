@@ -214,6 +214,37 @@ async fn an_admin_logs_in_sees_the_pages_and_logs_out() {
 }
 
 #[tokio::test]
+async fn a_console_cookie_and_an_api_refresh_token_never_stand_for_each_other() {
+    let app = spawn_app().await;
+    let email = account_with_role(&app, Role::Superadmin).await;
+    let mut console = ConsoleClient::new(&app);
+    console.log_in(&email, PASSWORD).await;
+    let cookie = console
+        .cookie("comptoir_console")
+        .expect("a session")
+        .to_owned();
+    let exchanged = app
+        .post("/v1/auth/refresh", None, json!({"refresh_token": cookie}))
+        .await;
+    assert_problem(exchanged, 401, "invalid_refresh_token").await;
+    let login = json!({"email": email, "password": PASSWORD});
+    let tokens: serde_json::Value = app
+        .post("/v1/auth/login", None, login)
+        .await
+        .json()
+        .await
+        .expect("json");
+    let mut forged = ConsoleClient::new(&app);
+    forged.set_cookie(
+        "comptoir_console",
+        tokens["refresh_token"].as_str().expect("token"),
+    );
+    assert_eq!(location(&forged.get("/admin/").await), "/admin/login");
+    // Neither was spent by the other's use.
+    assert_eq!(console.get("/admin/").await.status(), StatusCode::OK);
+}
+
+#[tokio::test]
 async fn a_post_without_this_sessions_csrf_token_is_refused() {
     let app = spawn_app().await;
     let job = insert_job(&app, "email", "email.send.v1", "dead", json!({})).await;

@@ -6,21 +6,43 @@ use uuid::Uuid;
 
 use crate::{StoreResult, new_id};
 
+/// What a session's token opens: the API (a refresh token, rotated on use) or the web console
+/// (a cookie, never rotated). One never stands for the other.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionKind {
+    Api,
+    Console,
+}
+
+impl SessionKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            SessionKind::Api => "api",
+            SessionKind::Console => "console",
+        }
+    }
+}
+
 pub async fn insert(
     db: impl PgExecutor<'_>,
+    kind: SessionKind,
     user_id: Uuid,
     family_id: Uuid,
     token_hash: &[u8],
     expires_at: DateTime<Utc>,
 ) -> StoreResult<()> {
-    sqlx::query("INSERT INTO refresh_tokens (id, user_id, family_id, token_hash, expires_at) VALUES ($1, $2, $3, $4, $5)")
-        .bind(new_id())
-        .bind(user_id)
-        .bind(family_id)
-        .bind(token_hash)
-        .bind(expires_at)
-        .execute(db)
-        .await?;
+    sqlx::query(
+        "INSERT INTO refresh_tokens (id, user_id, family_id, token_hash, expires_at, kind) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(new_id())
+    .bind(user_id)
+    .bind(family_id)
+    .bind(token_hash)
+    .bind(expires_at)
+    .bind(kind.as_str())
+    .execute(db)
+    .await?;
     Ok(())
 }
 
@@ -49,7 +71,7 @@ pub async fn rotate(pool: &PgPool, token_hash: &[u8]) -> StoreResult<Rotation> {
     let mut tx = pool.begin().await?;
     let token: Option<StoredToken> = sqlx::query_as(
         "SELECT user_id, family_id, expires_at, rotated_at, revoked_at FROM refresh_tokens \
-         WHERE token_hash = $1 FOR UPDATE",
+         WHERE token_hash = $1 AND kind = 'api' FOR UPDATE",
     )
     .bind(token_hash)
     .fetch_optional(&mut *tx)
@@ -82,12 +104,13 @@ pub async fn rotate(pool: &PgPool, token_hash: &[u8]) -> StoreResult<Rotation> {
     Ok(Rotation::Rotated { user_id, family_id })
 }
 
-/// The holder of a live token (neither spent, revoked nor expired) and its session: a cookie
-/// session that is never rotated (the web console) is checked this way on every request.
-pub async fn live_holder(pool: &PgPool, token_hash: &[u8]) -> StoreResult<Option<(Uuid, Uuid)>> {
+/// The holder of a live console session (neither revoked nor expired) and its id: the web
+/// console's cookie, never rotated, is checked this way on every request.
+pub async fn console_holder(pool: &PgPool, token_hash: &[u8]) -> StoreResult<Option<(Uuid, Uuid)>> {
     Ok(sqlx::query_as(
         "SELECT user_id, family_id FROM refresh_tokens WHERE token_hash = $1 \
-           AND rotated_at IS NULL AND revoked_at IS NULL AND expires_at > now()",
+           AND kind = 'console' AND rotated_at IS NULL AND revoked_at IS NULL \
+           AND expires_at > now()",
     )
     .bind(token_hash)
     .fetch_optional(pool)

@@ -33,3 +33,26 @@ pub async fn pings_unfinished(pool: &sqlx::PgPool) -> bool {
     .await
     .expect("unfinished pings")
 }
+
+/// `program` run under `/usr/bin/time`, which reports its peak RSS for [`measure`].
+pub fn timed(program: &str) -> std::process::Command {
+    let mut command = std::process::Command::new("/usr/bin/time");
+    command.args(["-f", "maxrss_kib=%M", program]);
+    command
+}
+
+/// Runs a [`timed`] command to its end: (seconds, peak RSS in MiB).
+pub fn measure(command: &mut std::process::Command) -> (f64, f64) {
+    let started = std::time::Instant::now();
+    let output = command.output().expect("the command runs");
+    let elapsed = started.elapsed().as_secs_f64();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    let kib: f64 = stderr
+        .lines()
+        .rev()
+        .find_map(|line| line.strip_prefix("maxrss_kib="))
+        .and_then(|v| v.trim().parse().ok())
+        .expect("/usr/bin/time output");
+    (elapsed, kib / 1024.0)
+}

@@ -8,7 +8,6 @@
 //!
 //! Run: `scripts/services.sh && COMPTOIR_ENV=test cargo bench -p comptoir-worker --bench reports`
 
-use std::process::Command;
 use std::time::Instant;
 
 use chrono::NaiveDate;
@@ -22,7 +21,7 @@ use comptoir_domain::{PgPool, db};
 use comptoir_jobs::Producer;
 use comptoir_jobs::reports::GenerateReport;
 use comptoir_storage::Storage;
-use comptoir_testkit::bench::env_number;
+use comptoir_testkit::bench::{env_number, measure, timed};
 use comptoir_testkit::test_settings;
 use comptoir_worker::reports::ReportGenerator;
 
@@ -83,28 +82,6 @@ async fn seed(pool: &PgPool, lines: usize) {
             .await
             .expect("seed");
     }
-}
-
-/// Runs `command` under /usr/bin/time: (seconds, peak RSS in MiB).
-fn measure(command: &mut Command) -> (f64, f64) {
-    let started = Instant::now();
-    let output = command.output().expect("the command runs");
-    let elapsed = started.elapsed().as_secs_f64();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "{stderr}");
-    let kib: f64 = stderr
-        .lines()
-        .rev()
-        .find_map(|line| line.strip_prefix("maxrss_kib="))
-        .and_then(|v| v.trim().parse().ok())
-        .expect("/usr/bin/time output");
-    (elapsed, kib / 1024.0)
-}
-
-fn timed(program: &str) -> Command {
-    let mut command = Command::new("/usr/bin/time");
-    command.args(["-f", "maxrss_kib=%M", program]);
-    command
 }
 
 fn report_line(what: &str, rows: i64, (secs, mib): (f64, f64)) {

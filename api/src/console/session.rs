@@ -14,6 +14,7 @@ use serde::de::DeserializeOwned;
 use sha2::Sha256;
 use uuid::Uuid;
 
+use comptoir_domain::sessions::SessionKind;
 use comptoir_domain::{new_id, sessions, users};
 
 use crate::auth::tokens::{hash_refresh_token, new_refresh_token};
@@ -75,7 +76,7 @@ pub fn app_state(req: &HttpRequest) -> Result<&web::Data<AppState>, ApiError> {
 pub async fn admit(req: &HttpRequest) -> Result<ConsoleAdmin, Refusal> {
     let state = app_state(req)?;
     let cookie = req.cookie(SESSION_COOKIE).ok_or(Refusal::Login)?;
-    let holder = sessions::live_holder(&state.pool, &hash_refresh_token(cookie.value()))
+    let holder = sessions::console_holder(&state.pool, &hash_refresh_token(cookie.value()))
         .await
         .map_err(ApiError::from)?;
     let (user_id, session_id) = holder.ok_or(Refusal::Login)?;
@@ -190,6 +191,7 @@ pub async fn open(state: &AppState, user_id: Uuid) -> Result<Cookie<'static>, Ap
     let expires_at = Utc::now() + Duration::hours(SESSION_HOURS);
     sessions::insert(
         &state.pool,
+        SessionKind::Console,
         user_id,
         new_id(),
         &hash_refresh_token(&token),

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use comptoir_domain::sessions::{self, Rotation};
+use comptoir_domain::sessions::{self, Rotation, SessionKind};
 use comptoir_domain::types::{Email, NewPassword, Phone, Role};
 use comptoir_domain::users::{self, NewUser, User};
 use comptoir_domain::{StoreError, new_id};
@@ -171,7 +171,16 @@ pub(crate) async fn open_session(
     let refresh_token = new_refresh_token();
     let expires_at = Utc::now() + state.tokens.refresh_ttl;
     let token_hash = hash_refresh_token(&refresh_token);
-    sessions::insert(&state.pool, user.id, family_id, &token_hash, expires_at).await?;
+    let kind = SessionKind::Api;
+    sessions::insert(
+        &state.pool,
+        kind,
+        user.id,
+        family_id,
+        &token_hash,
+        expires_at,
+    )
+    .await?;
     let access_token = state
         .tokens
         .issue_access(user.id, family_id, user.role())

@@ -163,8 +163,8 @@ pub fn readme(generated_at: &str) -> String {
         text.push_str("\n\n");
     }
     text.push_str(
-        "To have this data erased, delete your account (DELETE /v1/me) or write to the \
-         marketplace.\n",
+        "To have this data erased, delete your account in the app (DELETE /v1/me) or write \
+         to the marketplace.\n",
     );
     text
 }

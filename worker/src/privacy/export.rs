@@ -3,7 +3,7 @@
 //! signed link in the transaction that records it. Memory holds a few batches of rows, however
 //! many orders the user has.
 
-use chrono::Utc;
+use chrono::{SecondsFormat, Utc};
 use futures::TryStreamExt;
 use sqlx::PgConnection;
 use tokio::sync::mpsc;
@@ -120,7 +120,7 @@ impl DataExporter {
     ) -> Result<u64, JobError> {
         let readme = Piece::Text {
             name: "README.txt",
-            body: export_files::readme(&Utc::now().to_rfc3339()),
+            body: export_files::readme(&Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true)),
         };
         // A closed channel means the writer failed: `write` reports its error.
         if sender.send(vec![readme]).await.is_err() {
