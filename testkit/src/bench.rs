@@ -56,3 +56,32 @@ pub fn measure(command: &mut std::process::Command) -> (f64, f64) {
         .expect("/usr/bin/time output");
     (elapsed, kib / 1024.0)
 }
+
+/// The environment of a bench's child process: the test configuration pointed at `settings`'
+/// database and at `storage`, quiet logs.
+pub fn child_env(
+    settings: &comptoir_domain::config::Settings,
+    storage: &std::path::Path,
+) -> Vec<(&'static str, String)> {
+    vec![
+        ("COMPTOIR_ENV", "test".to_owned()),
+        (
+            "COMPTOIR_CONFIG_DIR",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/../config").to_owned(),
+        ),
+        (
+            "COMPTOIR__DATABASE__URL",
+            settings.database.url.expose().to_owned(),
+        ),
+        ("COMPTOIR__STORAGE__ROOT", storage.display().to_string()),
+        ("RUST_LOG", "warn".to_owned()),
+    ]
+}
+
+/// The settings a bench's child process was given by [`child_env`].
+pub fn child_settings() -> comptoir_domain::config::Settings {
+    comptoir_domain::config::Settings::from_figment(comptoir_domain::config::Settings::figment_for(
+        "test",
+    ))
+    .expect("settings")
+}

@@ -8,12 +8,11 @@
 use serde_json::json;
 use uuid::Uuid;
 
-use comptoir_domain::config::Settings;
 use comptoir_domain::{PgPool, db, new_id};
 use comptoir_jobs::Producer;
 use comptoir_jobs::privacy::ExportPersonalData;
 use comptoir_storage::Storage;
-use comptoir_testkit::bench::{measure, timed};
+use comptoir_testkit::bench::{child_env, child_settings, measure, timed};
 use comptoir_testkit::test_settings;
 use comptoir_worker::privacy::DataExporter;
 
@@ -21,7 +20,7 @@ const CHILD: &str = "BENCH_EXPORT_CHILD";
 
 /// In the child: runs export `id` and exits.
 async fn child(id: Uuid) {
-    let settings = Settings::from_figment(Settings::figment_for("test")).expect("settings");
+    let settings = child_settings();
     let pool = db::pool(&settings.database).expect("pool");
     let exporter = DataExporter {
         pool: pool.clone(),
@@ -105,19 +104,7 @@ async fn main() {
     let settings = test_settings(&[("storage.root", json!(storage))]).await;
     let pool = db::pool(&settings.database).expect("pool");
     db::migrate(&pool).await.expect("migrations");
-    let env = [
-        ("COMPTOIR_ENV", "test".to_owned()),
-        (
-            "COMPTOIR_CONFIG_DIR",
-            concat!(env!("CARGO_MANIFEST_DIR"), "/../config").to_owned(),
-        ),
-        (
-            "COMPTOIR__DATABASE__URL",
-            settings.database.url.expose().to_owned(),
-        ),
-        ("COMPTOIR__STORAGE__ROOT", storage.display().to_string()),
-        ("RUST_LOG", "warn".to_owned()),
-    ];
+    let env = child_env(&settings, &storage);
     println!(
         "{:>8} {:>9} {:>12} {:>10} {:>14}",
         "orders", "seconds", "orders/s", "ZIP MiB", "peak RSS MiB"

@@ -14,14 +14,13 @@ use chrono::NaiveDate;
 use serde_json::json;
 use uuid::Uuid;
 
-use comptoir_domain::config::Settings;
 use comptoir_domain::report_rows::spec;
 use comptoir_domain::reports::{self, NewReport, ReportFilters, ReportFormat, ReportType};
 use comptoir_domain::{PgPool, db};
 use comptoir_jobs::Producer;
 use comptoir_jobs::reports::GenerateReport;
 use comptoir_storage::Storage;
-use comptoir_testkit::bench::{env_number, measure, timed};
+use comptoir_testkit::bench::{child_env, child_settings, env_number, measure, timed};
 use comptoir_testkit::test_settings;
 use comptoir_worker::reports::ReportGenerator;
 
@@ -32,7 +31,7 @@ const FIRST_DAY: &str = "2024-01-01";
 
 /// In the child: generates report `id` and exits.
 async fn child(id: Uuid) {
-    let settings = Settings::from_figment(Settings::figment_for("test")).expect("settings");
+    let settings = child_settings();
     let pool = db::pool(&settings.database).expect("pool");
     let generator = ReportGenerator {
         pool: pool.clone(),
@@ -113,20 +112,8 @@ async fn main() {
     let first = NaiveDate::parse_from_str(FIRST_DAY, "%Y-%m-%d").expect("date");
     let last_day = first + chrono::Days::new((lines / LINES_PER_DAY) as u64 + 1);
     let pdf_last = first + chrono::Days::new(pdf_days as u64 - 1);
-    let env = [
-        ("COMPTOIR_ENV", "test".to_owned()),
-        (
-            "COMPTOIR_CONFIG_DIR",
-            concat!(env!("CARGO_MANIFEST_DIR"), "/../config").to_owned(),
-        ),
-        (
-            "COMPTOIR__DATABASE__URL",
-            settings.database.url.expose().to_owned(),
-        ),
-        ("COMPTOIR__STORAGE__ROOT", storage.display().to_string()),
-        ("COMPTOIR__REPORTS__MAX_ROWS", (lines + 1).to_string()),
-        ("RUST_LOG", "warn".to_owned()),
-    ];
+    let mut env = child_env(&settings, &storage);
+    env.push(("COMPTOIR__REPORTS__MAX_ROWS", (lines + 1).to_string()));
     let (_, requester) =
         sqlx::query_as::<_, (i64, Uuid)>("SELECT 0::bigint, id FROM users WHERE role = 'client'")
             .fetch_one(&pool)

@@ -44,6 +44,27 @@ impl JobError {
 
 pub type JobResult = Result<(), JobError>;
 
+/// `result`, once `record` has written why on what the job was making when it failed for good
+/// (a permanent failure, or any on the last attempt): a report, a document, an export.
+pub async fn record_final_failure<Fut, E>(
+    result: JobResult,
+    last_attempt: bool,
+    record: impl FnOnce(String) -> Fut,
+) -> JobResult
+where
+    Fut: std::future::Future<Output = Result<(), E>>,
+    E: Into<anyhow::Error>,
+{
+    if let Some(reason) = result
+        .as_ref()
+        .err()
+        .and_then(|err| err.final_reason(last_attempt))
+    {
+        record(reason).await.transient()?;
+    }
+    result
+}
+
 /// `.permanent()` / `.transient()` on any fallible call inside a handler.
 pub trait ResultExt<T> {
     fn permanent(self) -> Result<T, JobError>;

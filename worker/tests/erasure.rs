@@ -17,17 +17,8 @@ use comptoir_jobs::privacy::{EraseUser, ExportPersonalData};
 use comptoir_storage::{Storage, StorageError};
 use comptoir_testkit::{TestApp, assert_problem, test_settings, wait_until};
 use comptoir_worker::privacy::{DataExporter, Eraser};
+use support::WorkerChild;
 use support::privacy::{PASSWORD, Person, WAIT, export_with_status, person, shop_with_product};
-use support::spawn_worker_process;
-
-struct WorkerProcess(std::process::Child);
-
-impl Drop for WorkerProcess {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 async fn app() -> TestApp {
     let root = std::env::temp_dir().join(format!("comptoir-test-{}", Uuid::now_v7()));
@@ -128,7 +119,7 @@ async fn an_erasure_leaves_none_of_the_persons_values_in_any_table() {
     let (shop, product, seller) = shop_with_product(&app).await;
     let zoe = person(&app, shop, product).await;
     let other = person(&app, shop, product).await;
-    let _worker = WorkerProcess(spawn_worker_process(&app.settings, QUEUES));
+    let _worker = WorkerChild::spawn(&app.settings, QUEUES);
     let keys = with_files(&app, &zoe, &seller).await;
     let columns = text_columns(&app.pool).await;
     for (what, value) in zoe.personal_values() {

@@ -15,18 +15,8 @@ use comptoir_storage::Storage;
 use comptoir_testkit::mail::messages_to;
 use comptoir_testkit::{TestApp, assert_problem, test_settings, wait_until};
 use comptoir_worker::reports::purge::ReportPurger;
+use support::WorkerChild;
 use support::privacy::{WAIT, export_with_status, person, shop_with_product};
-use support::spawn_worker_process;
-
-/// A worker process, killed when the test ends, even by a failed assertion.
-struct WorkerProcess(std::process::Child);
-
-impl Drop for WorkerProcess {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 async fn app() -> TestApp {
     let root = std::env::temp_dir().join(format!("comptoir-test-{}", uuid::Uuid::now_v7()));
@@ -63,7 +53,7 @@ async fn an_export_holds_everything_about_the_user_and_nothing_of_others() {
     let (shop, product, _) = shop_with_product(&app).await;
     let zoe = person(&app, shop, product).await;
     let other = person(&app, shop, product).await;
-    let _worker = WorkerProcess(spawn_worker_process(&app.settings, "reports,email,sms"));
+    let _worker = WorkerChild::spawn(&app.settings, "reports,email,sms");
 
     let asked = app
         .post("/v1/me/data-export", Some(&zoe.token), json!({}))

@@ -8,7 +8,6 @@
 
 mod support;
 
-use std::process::Child;
 use std::time::Duration;
 
 use serde_json::{Value, json};
@@ -22,23 +21,13 @@ use comptoir_testkit::{TestApp, assert_problem, test_settings, wait_until};
 use comptoir_worker::documents::DocumentRenderer;
 use comptoir_worker::pdf::FontFiles;
 use support::pdf::{pdf_pages_png, pdf_text};
-use support::{spawn_worker_process, wait_for_status};
+use support::{WorkerChild, wait_for_status};
 
 const WAIT: Duration = Duration::from_secs(60);
 const SHOP_NAME: &str = "Chez Awa 茶铺";
 const CLIENT_NAME: &str = "Иван Петров";
 const RECIPIENT: &str = "王芳";
 const STREET: &str = "12 شارع النيل";
-
-/// A worker process, killed when the test ends, even by a failed assertion.
-struct WorkerProcess(Child);
-
-impl Drop for WorkerProcess {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 struct Order {
     id: Uuid,
@@ -163,7 +152,7 @@ async fn a_prepared_then_shipped_order_gets_its_documents_for_its_parties_only()
     let settings = settings().await;
     let app = TestApp::spawn(settings.clone()).await;
     let order = paid_order(&app).await;
-    let _worker = WorkerProcess(spawn_worker_process(&settings, "reports"));
+    let _worker = WorkerChild::spawn(&settings, "reports");
 
     // Nothing before preparation.
     let none: Value = documents(&app, order.id, &order.client)
@@ -309,7 +298,7 @@ async fn a_document_job_run_twice_makes_one_document() {
             .expect("finished");
 
     // The queued job itself then runs in a worker process: it succeeds and changes nothing.
-    let _worker = WorkerProcess(spawn_worker_process(&settings, "reports"));
+    let _worker = WorkerChild::spawn(&settings, "reports");
     wait_for_status(&app.pool, job, "succeeded", WAIT).await;
     let rows: Vec<(String, Option<chrono::DateTime<chrono::Utc>>)> =
         sqlx::query_as("SELECT kind, finished_at FROM order_documents WHERE order_id = $1")

@@ -13,7 +13,7 @@ use comptoir_domain::order_documents::{self, DocumentKind};
 use comptoir_jobs::documents::RenderOrderDocument;
 use comptoir_storage::Storage;
 
-use crate::error::{JobError, JobResult, ResultExt};
+use crate::error::{JobError, JobResult, ResultExt, record_final_failure};
 use crate::pdf::FontFiles;
 use layout::Printing;
 
@@ -33,16 +33,10 @@ impl DocumentRenderer {
     /// Runs the job; a permanent failure, or the last attempt's, is recorded on the document.
     pub async fn run(&self, job: &RenderOrderDocument, last_attempt: bool) -> JobResult {
         let result = self.render(job.document_id).await.map(|_| ());
-        if let Some(reason) = result
-            .as_ref()
-            .err()
-            .and_then(|e| e.final_reason(last_attempt))
-        {
-            order_documents::fail(&self.pool, job.document_id, &reason)
-                .await
-                .transient()?;
-        }
-        result
+        record_final_failure(result, last_attempt, async |reason| {
+            order_documents::fail(&self.pool, job.document_id, &reason).await
+        })
+        .await
     }
 
     /// Renders and stores the document; `false` when there was nothing to do (it is gone, or

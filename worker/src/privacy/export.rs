@@ -19,7 +19,7 @@ use comptoir_jobs::privacy::ExportPersonalData;
 use comptoir_storage::Storage;
 
 use super::archive::{Archive, Piece};
-use crate::error::{JobError, JobResult, ResultExt};
+use crate::error::{JobError, JobResult, ResultExt, record_final_failure};
 
 /// Rows per message to the writer, and messages in flight.
 const BATCH: usize = 500;
@@ -40,16 +40,10 @@ impl DataExporter {
     /// Runs the job; a permanent failure, or the last attempt's, is recorded on the export.
     pub async fn run(&self, job: &ExportPersonalData, last_attempt: bool) -> JobResult {
         let result = self.export(job).await;
-        if let Some(reason) = result
-            .as_ref()
-            .err()
-            .and_then(|err| err.final_reason(last_attempt))
-        {
-            exports::fail(&self.pool, job.export_id, &reason)
-                .await
-                .transient()?;
-        }
-        result
+        record_final_failure(result, last_attempt, async |reason| {
+            exports::fail(&self.pool, job.export_id, &reason).await
+        })
+        .await
     }
 
     async fn export(&self, job: &ExportPersonalData) -> JobResult {

@@ -23,7 +23,7 @@ use comptoir_jobs::email::{EmailMessage, SendEmail};
 use comptoir_jobs::reports::GenerateReport;
 use comptoir_storage::Storage;
 
-use crate::error::{JobError, JobResult, ResultExt};
+use crate::error::{JobError, JobResult, ResultExt, record_final_failure};
 use crate::pdf::FontFiles;
 use writer::Meta;
 
@@ -44,16 +44,10 @@ impl ReportGenerator {
     /// Runs the job; a permanent failure, or the last attempt's, is recorded on the report.
     pub async fn run(&self, job: &GenerateReport, last_attempt: bool) -> JobResult {
         let result = self.generate(job).await;
-        if let Some(reason) = result
-            .as_ref()
-            .err()
-            .and_then(|e| e.final_reason(last_attempt))
-        {
-            reports::fail(&self.pool, job.report_id, &reason, self.retention())
-                .await
-                .transient()?;
-        }
-        result
+        record_final_failure(result, last_attempt, async |reason| {
+            reports::fail(&self.pool, job.report_id, &reason, self.retention()).await
+        })
+        .await
     }
 
     fn retention(&self) -> i64 {

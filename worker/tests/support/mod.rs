@@ -86,6 +86,22 @@ pub fn spawn_worker_process_logging(settings: &Settings, queues: &str, log: Stdi
         .expect("the worker binary starts")
 }
 
+/// A worker process, killed when the test ends, even by a failed assertion.
+pub struct WorkerChild(pub Child);
+
+impl WorkerChild {
+    pub fn spawn(settings: &Settings, queues: &str) -> Self {
+        Self(spawn_worker_process(settings, queues))
+    }
+}
+
+impl Drop for WorkerChild {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 pub fn free_port() -> u16 {
     StdListener::bind("127.0.0.1:0")
         .expect("bind")
