@@ -30,6 +30,10 @@ CREATE TABLE data_exports (
 CREATE INDEX data_exports_user_idx ON data_exports (user_id, created_at DESC);
 CREATE INDEX data_exports_expiry_idx ON data_exports (expires_at) WHERE file_key IS NOT NULL;
 
+-- What an export reads by the user: the emails sent to their address, their texts.
+CREATE INDEX deliveries_email_recipient_idx ON deliveries (lower(recipient)) WHERE channel = 'email';
+CREATE INDEX sms_messages_user_idx ON sms_messages (user_id) WHERE user_id IS NOT NULL;
+
 -- One erasure per user, however often it is asked for. The job scrubs the database in one
 -- transaction, recording there the stored files left to delete (`file_keys`, which hold no
 -- personal data), then deletes them: a kill -9 at any point leaves either nothing done or a

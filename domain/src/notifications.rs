@@ -202,8 +202,8 @@ pub struct Recipient {
 }
 
 /// The next `limit` recipients of `batch` after user `after` (keyset pagination by id), banned
-/// users excluded, so a large audience is never held in memory at once. Each says whether they
-/// consented to the batch's channel when the batch is marketing.
+/// users and accounts being erased excluded, so a large audience is never held in memory at
+/// once. Each says whether they consented to the batch's channel when the batch is marketing.
 pub async fn recipients_page(
     db: impl PgExecutor<'_>,
     batch: &Batch,
@@ -215,7 +215,8 @@ pub async fn recipients_page(
            ($5::text IS NULL OR EXISTS (SELECT 1 FROM marketing_consents c \
              WHERE c.user_id = users.id AND c.channel = $5 AND c.granted)) AS consented \
          FROM users \
-         WHERE banned_at IS NULL AND ($1::text IS NULL OR role = $1) AND ($2::uuid[] IS NULL OR id = ANY($2)) \
+         WHERE banned_at IS NULL AND erasure_requested_at IS NULL \
+           AND ($1::text IS NULL OR role = $1) AND ($2::uuid[] IS NULL OR id = ANY($2)) \
            AND ($3::uuid IS NULL OR id > $3) \
          ORDER BY id LIMIT $4",
     )

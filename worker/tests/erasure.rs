@@ -64,7 +64,7 @@ async fn found_in(pool: &PgPool, columns: &[(String, String)], value: &str) -> V
     found
 }
 
-const QUEUES: &str = "reports,email,sms,maintenance";
+const QUEUES: &str = "reports,email,sms,maintenance,notifications";
 
 /// No job of the queues the worker serves is left to run (the schedules also queue jobs for
 /// other queues: nobody runs those here).
@@ -204,6 +204,27 @@ async fn an_erasure_leaves_none_of_the_persons_values_in_any_table() {
     .await
     .expect("audit");
     assert_eq!(audit, ["user.erasure_requested", "user.erased"]);
+
+    // Messages to every client no longer reach the erased account.
+    let hello = json!({"role": "client", "channel": "in_app", "body": "Soldes d'hiver"});
+    assert_eq!(
+        app.post("/v1/notifications", Some(&admin), hello)
+            .await
+            .status(),
+        202
+    );
+    let count = |user: Uuid| {
+        sqlx::query_scalar::<_, i64>(
+            "SELECT count(*) FROM notifications WHERE user_id = $1 AND body = 'Soldes d''hiver'",
+        )
+        .bind(user)
+        .fetch_one(&app.pool)
+    };
+    wait_until("the other client's message", WAIT, || async {
+        (count(other.id).await.expect("count") > 0).then_some(())
+    })
+    .await;
+    assert_eq!(count(zoe.id).await.expect("count"), 0);
 
     // The email and the phone are free again.
     let again =
