@@ -6,9 +6,9 @@ use std::fs::File;
 use std::io::Write;
 use std::path::Path;
 
-use zip::CompressionMethod;
-use zip::ZipWriter;
+use chrono::{DateTime, Datelike, Timelike, Utc};
 use zip::write::SimpleFileOptions;
+use zip::{CompressionMethod, ZipWriter};
 
 pub enum Piece {
     /// A plain text file, written whole.
@@ -31,34 +31,37 @@ struct OpenJson {
 
 pub struct Archive {
     zip: ZipWriter<File>,
+    options: SimpleFileOptions,
     open: Option<OpenJson>,
 }
 
 impl Archive {
-    pub fn create(path: &Path) -> std::io::Result<Self> {
+    /// A ZIP at `path` whose files are dated `written_at`.
+    pub fn create(path: &Path, written_at: DateTime<Utc>) -> std::io::Result<Self> {
+        // Zip64 where needed: an orders file of a big buyer can pass 4 GiB uncompressed.
+        let mut options = SimpleFileOptions::default()
+            .compression_method(CompressionMethod::Deflated)
+            .large_file(true);
+        if let Some(date) = zip_date(written_at) {
+            options = options.last_modified_time(date);
+        }
         Ok(Self {
             zip: ZipWriter::new(File::create(path)?),
+            options,
             open: None,
         })
-    }
-
-    fn options() -> SimpleFileOptions {
-        // Zip64 where needed: an orders file of a big buyer can pass 4 GiB uncompressed.
-        SimpleFileOptions::default()
-            .compression_method(CompressionMethod::Deflated)
-            .large_file(true)
     }
 
     pub fn add(&mut self, piece: Piece) -> anyhow::Result<()> {
         match piece {
             Piece::Text { name, body } => {
                 self.close_json()?;
-                self.zip.start_file(name, Self::options())?;
+                self.zip.start_file(name, self.options)?;
                 self.zip.write_all(body.as_bytes())?;
             }
             Piece::Json { name, single } => {
                 self.close_json()?;
-                self.zip.start_file(name, Self::options())?;
+                self.zip.start_file(name, self.options)?;
                 if !single {
                     self.zip.write_all(b"[")?;
                 }
@@ -106,6 +109,20 @@ impl Archive {
     }
 }
 
+/// The ZIP format's date (UTC, to the even second); `None` outside its years (1980 to 2107).
+fn zip_date(at: DateTime<Utc>) -> Option<zip::DateTime> {
+    let narrow = |value: u32| u8::try_from(value).ok();
+    zip::DateTime::from_date_and_time(
+        u16::try_from(at.year()).ok()?,
+        narrow(at.month())?,
+        narrow(at.day())?,
+        narrow(at.hour())?,
+        narrow(at.minute())?,
+        narrow(at.second())?,
+    )
+    .ok()
+}
+
 #[cfg(test)]
 mod tests {
     use std::io::Read;
@@ -116,7 +133,10 @@ mod tests {
     fn files_are_valid_json_arrays_objects_and_text() {
         let dir = tempfile::tempdir().expect("dir");
         let path = dir.path().join("export.zip");
-        let mut archive = Archive::create(&path).expect("create");
+        let written_at = DateTime::parse_from_rfc3339("2026-12-07T16:20:31Z")
+            .expect("date")
+            .with_timezone(&Utc);
+        let mut archive = Archive::create(&path, written_at).expect("create");
         for piece in [
             Piece::Text {
                 name: "README.txt",
@@ -155,5 +175,17 @@ mod tests {
         assert_eq!(parse(read("profile.json"))["name"], "Awa");
         assert_eq!(parse(read("orders.json"))[1]["id"], 2);
         assert_eq!(parse(read("quotes.json")), serde_json::json!([]));
+        let dated = zip.by_name("README.txt").expect("entry").last_modified();
+        let dated = dated.expect("a date");
+        assert_eq!(
+            (
+                dated.year(),
+                dated.month(),
+                dated.day(),
+                dated.hour(),
+                dated.minute()
+            ),
+            (2026, 12, 7, 16, 20)
+        );
     }
 }

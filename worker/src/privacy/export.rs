@@ -91,7 +91,7 @@ impl DataExporter {
         let (sender, mut receiver) = mpsc::channel::<Vec<Piece>>(IN_FLIGHT);
         let path = path.to_owned();
         let writing = tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
-            let mut archive = Archive::create(&path)?;
+            let mut archive = Archive::create(&path, Utc::now())?;
             while let Some(batch) = receiver.blocking_recv() {
                 for piece in batch {
                     archive.add(piece)?;
