@@ -349,6 +349,13 @@ async fn erasure_requests_are_checked() {
         "unauthorized",
     )
     .await;
+    // The only superadmin stays.
+    let last = delete(
+        superadmin.clone(),
+        Some(json!({"password": "correct horse battery"})),
+    )
+    .await;
+    assert_problem(last, 409, "last_superadmin").await;
     // Only superadmins erase others; unknown ids are 404.
     let path = format!("/v1/admin/users/{}/erase", zoe.id);
     assert_problem(

@@ -169,6 +169,23 @@ impl From<Erasure> for ErasureView {
     }
 }
 
+fn refused(refusal: Refusal) -> ApiError {
+    let (code, detail) = match refusal {
+        Refusal::ShopsOpen => (
+            "shops_open",
+            "the account owns an active shop: close it (or have it skipped) first",
+        ),
+        Refusal::LastSuperadmin => (
+            "last_superadmin",
+            "the account is the last superadmin: make another superadmin first",
+        ),
+    };
+    ApiError::Conflict {
+        code,
+        detail: detail.to_owned(),
+    }
+}
+
 /// Records the erasure, ends the sessions, stops sign-in and queues the job, in one
 /// transaction; a repeat answers the first request.
 async fn erase(
@@ -180,11 +197,7 @@ async fn erase(
     let mut tx = state.pool.begin().await?;
     let (erasure, new) = erasure::request(&mut tx, user_id, source, requested_by)
         .await?
-        .map_err(|Refusal::ShopsOpen| ApiError::Conflict {
-            code: "shops_open",
-            detail: "the account owns an active shop: close it (or have it skipped) first"
-                .to_owned(),
-        })?;
+        .map_err(refused)?;
     if new {
         let job_id = state
             .producer
@@ -208,7 +221,7 @@ async fn erase(
     security(("bearer" = [])), responses((status = 202, body = ErasureView),
     (status = 401, body = crate::error::Problem),
     (status = 403, description = "password_incorrect", body = crate::error::Problem),
-    (status = 409, description = "shops_open: the account owns an active shop", body = crate::error::Problem),
+    (status = 409, description = "shops_open: the account owns an active shop; last_superadmin", body = crate::error::Problem),
     (status = 422, body = crate::error::Problem)))]
 pub async fn erase_me(
     state: web::Data<AppState>,
@@ -234,7 +247,7 @@ pub async fn erase_me(
     security(("bearer" = [])), responses((status = 202, body = ErasureView),
     (status = 401, body = crate::error::Problem), (status = 403, description = "not a superadmin", body = crate::error::Problem),
     (status = 404, body = crate::error::Problem),
-    (status = 409, description = "shops_open: the account owns an active shop", body = crate::error::Problem)))]
+    (status = 409, description = "shops_open: the account owns an active shop; last_superadmin", body = crate::error::Problem)))]
 pub async fn erase_user(
     state: web::Data<AppState>,
     Admin(actor): Admin,

@@ -44,6 +44,9 @@ pub struct Erasure {
 pub enum Refusal {
     /// The user owns a shop that still sells: it is skipped or closed first.
     ShopsOpen,
+    /// The user is the last superadmin who can sign in: nobody could administer the
+    /// marketplace after them.
+    LastSuperadmin,
 }
 
 /// Records the erasure of `user_id` (once: a repeat answers the first), ends their sessions and
@@ -63,14 +66,21 @@ pub async fn request(
     if let Some(existing) = find(&mut *tx, user_id).await? {
         return Ok(Ok((existing, false)));
     }
-    let open: bool = sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM shops WHERE owner_id = $1 AND status = 'active')",
+    let (open, last_superadmin): (bool, bool) = sqlx::query_as(
+        "SELECT EXISTS (SELECT 1 FROM shops WHERE owner_id = $1 AND status = 'active'), \
+           u.role = 'superadmin' AND NOT EXISTS (SELECT 1 FROM users o WHERE o.id <> u.id \
+             AND o.role = 'superadmin' AND o.banned_at IS NULL \
+             AND o.erasure_requested_at IS NULL) \
+         FROM users u WHERE u.id = $1",
     )
     .bind(user_id)
     .fetch_one(&mut *tx)
     .await?;
     if open {
         return Ok(Err(Refusal::ShopsOpen));
+    }
+    if last_superadmin {
+        return Ok(Err(Refusal::LastSuperadmin));
     }
     let erasure = sqlx::query_as(
         "INSERT INTO user_erasures (user_id, source, requested_by) VALUES ($1, $2, $3) \
