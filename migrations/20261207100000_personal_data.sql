@@ -33,6 +33,9 @@ CREATE INDEX data_exports_expiry_idx ON data_exports (expires_at) WHERE file_key
 -- What an export reads by the user: the emails sent to their address, their texts.
 CREATE INDEX deliveries_email_recipient_idx ON deliveries (lower(recipient)) WHERE channel = 'email';
 CREATE INDEX sms_messages_user_idx ON sms_messages (user_id) WHERE user_id IS NOT NULL;
+-- What an erasure deletes by the user.
+CREATE INDEX password_reset_tokens_user_idx ON password_reset_tokens (user_id);
+CREATE INDEX notification_consent_skips_user_idx ON notification_consent_skips (user_id);
 
 -- One erasure per user, however often it is asked for. The job scrubs the database in one
 -- transaction, recording there the stored files left to delete (`file_keys`, which hold no
@@ -49,20 +52,3 @@ CREATE TABLE user_erasures (
     scrubbed_at   TIMESTAMPTZ,
     finished_at   TIMESTAMPTZ
 );
-
--- `doc` with every occurrence of `found[i]` replaced by `replacement[i]`, longest first so a
--- value inside another (a name inside an address) does not leave part of the longer one.
-CREATE FUNCTION erase_values(doc TEXT, found TEXT[], replacement TEXT[]) RETURNS TEXT
-LANGUAGE plpgsql IMMUTABLE AS $$
-DECLARE
-    i INT;
-BEGIN
-    IF doc IS NULL THEN
-        RETURN NULL;
-    END IF;
-    FOR i IN SELECT o FROM generate_subscripts(found, 1) AS o ORDER BY length(found[o]) DESC LOOP
-        doc := replace(doc, found[i], replacement[i]);
-    END LOOP;
-    RETURN doc;
-END
-$$;

@@ -120,6 +120,18 @@ pub async fn find_for_update(tx: &mut PgConnection, id: Uuid) -> StoreResult<Opt
     .await?)
 }
 
+/// Whether the user's erasure was asked for, their row share-locked until the transaction
+/// ends: a write of their data that checks this cannot interleave with the erasure's scrub.
+pub async fn erasing(tx: &mut PgConnection, id: Uuid) -> StoreResult<bool> {
+    let erasing: Option<bool> = sqlx::query_scalar(
+        "SELECT erasure_requested_at IS NOT NULL FROM users WHERE id = $1 FOR SHARE",
+    )
+    .bind(id)
+    .fetch_optional(tx)
+    .await?;
+    Ok(erasing.unwrap_or(true))
+}
+
 pub async fn find_by_email(db: impl PgExecutor<'_>, email: &Email) -> StoreResult<Option<User>> {
     Ok(sqlx::query_as(concat!(
         "SELECT ",

@@ -83,7 +83,8 @@ pub async fn admit(req: &HttpRequest) -> Result<ConsoleAdmin, Refusal> {
     let user = users::find_by_id(&state.pool, user_id)
         .await
         .map_err(ApiError::from)?;
-    if !user.is_some_and(|user| !user.is_banned() && user.role().is_admin()) {
+    let usable = |user: &users::User| user.erasure_requested_at.is_none() && !user.is_banned();
+    if !user.is_some_and(|user| usable(&user) && user.role().is_admin()) {
         return Err(Refusal::Login);
     }
     Ok(ConsoleAdmin {

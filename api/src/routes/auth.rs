@@ -297,6 +297,14 @@ pub async fn refresh(
         sessions::revoke_family(&state.pool, family_id).await?;
         return Err(banned());
     }
+    // A refresh that raced the account's erasure request opens nothing.
+    if user.erasure_requested_at.is_some() {
+        sessions::revoke_family(&state.pool, family_id).await?;
+        return Err(ApiError::Unauthorized {
+            code: "invalid_refresh_token",
+            detail: "the refresh token is unknown, expired or revoked".to_owned(),
+        });
+    }
     Ok(HttpResponse::Ok().json(open_session(&state, user, family_id).await?))
 }
 

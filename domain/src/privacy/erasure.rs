@@ -58,8 +58,9 @@ pub async fn request(
     source: ErasureSource,
     requested_by: Uuid,
 ) -> StoreResult<Result<(Erasure, bool), Refusal>> {
-    // Two requests at once: the second waits here, then finds the first.
-    sqlx::query("SELECT 1 FROM users WHERE id = $1 FOR UPDATE")
+    // Two requests at once: the second waits here, then finds the first. Superadmins are
+    // locked together (in id order), so two of them erasing each other cannot leave none.
+    sqlx::query("SELECT 1 FROM users WHERE id = $1 OR role = 'superadmin' ORDER BY id FOR UPDATE")
         .bind(user_id)
         .execute(&mut *tx)
         .await?;
@@ -157,6 +158,8 @@ pub async fn scrub(pool: &PgPool, user_id: Uuid) -> StoreResult<Progress> {
     };
     let personal = personal_values(&mut tx, user_id).await?;
     let keys = stored_files(&mut tx, user_id).await?;
+    // Before the copies are rewritten: the waiting emails are found by their address.
+    stop_messages(&mut tx, user_id, &personal).await?;
     let changed = scrub::copies(&mut tx, user_id, &personal).await?;
     clear_owned_rows(&mut tx, user_id).await?;
     sqlx::query(
@@ -218,17 +221,53 @@ async fn personal_values(tx: &mut PgConnection, user_id: Uuid) -> StoreResult<Pe
     .fetch_all(&mut *tx)
     .await?;
     values.push(name);
-    let identifiers = email.into_iter().chain(phone).collect();
+    // Providers write phones their own way: PayGate without the `+`.
+    let phones: Vec<String> = phone
+        .iter()
+        .chain(&values)
+        .filter_map(|v| bare_phone(v))
+        .collect();
+    let identifiers = email.into_iter().chain(phone).chain(phones).collect();
     Ok(Personal::new(user_id, identifiers, values))
 }
 
+/// The digits of an E.164 phone (`+221771234567` → `221771234567`).
+fn bare_phone(value: &str) -> Option<String> {
+    let digits = value.strip_prefix('+')?;
+    (digits.len() >= 8 && digits.bytes().all(|b| b.is_ascii_digit())).then(|| digits.to_owned())
+}
+
+/// Cancels the emails and texts to the person that are still waiting: their address is gone.
+async fn stop_messages(
+    tx: &mut PgConnection,
+    user_id: Uuid,
+    personal: &Personal,
+) -> StoreResult<()> {
+    sqlx::query(
+        "UPDATE jobs SET status = 'cancelled', finished_at = now(), updated_at = now() \
+         WHERE status IN ('queued', 'retrying') AND kind = 'email.send.v1' \
+           AND payload ->> 'to' = ANY($1)",
+    )
+    .bind(personal.identifiers())
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "UPDATE sms_messages SET status = 'failed', error = 'the recipient was erased', \
+           updated_at = now() WHERE user_id = $1 AND status = 'queued'",
+    )
+    .bind(user_id)
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
 /// The stored files that hold the user's data: their exports, their orders' shipping
-/// documents, every offer PDF of their quotes.
+/// documents, every offer PDF of their quotes. Every key a file of theirs has or will have, so one still being written is deleted too.
 async fn stored_files(tx: &mut PgConnection, user_id: Uuid) -> StoreResult<Vec<String>> {
     Ok(sqlx::query_scalar(
-        "SELECT file_key FROM data_exports WHERE user_id = $1 AND file_key IS NOT NULL \
-         UNION SELECT d.file_key FROM order_documents d JOIN orders o ON o.id = d.order_id \
-               WHERE o.client_id = $1 AND d.file_key IS NOT NULL \
+        "SELECT format('exports/%s/%s.zip', user_id, id) FROM data_exports WHERE user_id = $1 \
+         UNION SELECT format('orders/%s/%s.pdf', d.order_id, d.kind) FROM order_documents d \
+               JOIN orders o ON o.id = d.order_id WHERE o.client_id = $1 \
          UNION SELECT format('quotes/%s/offer-%s.pdf', q.id, v) FROM quotes q, \
                generate_series(1, q.offer_version) AS v WHERE q.client_id = $1",
     )
@@ -271,4 +310,17 @@ async fn clear_owned_rows(tx: &mut PgConnection, user_id: Uuid) -> StoreResult<(
             .await?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::bare_phone;
+
+    #[test]
+    fn a_phone_is_also_searched_for_without_its_plus() {
+        assert_eq!(bare_phone("+221771234567").as_deref(), Some("221771234567"));
+        for not_a_phone in ["221771234567", "+22", "+221 77 123", "Rue 10"] {
+            assert_eq!(bare_phone(not_a_phone), None, "{not_a_phone}");
+        }
+    }
 }

@@ -34,8 +34,7 @@ pub const FILES: &[ExportFile] = &[
                 verified or changed. The password is stored only as a one-way hash and is not \
                 included.",
         single: true,
-        sql: "SELECT (to_jsonb(u) - 'password_hash' - 'failed_logins' - 'locked_until')::text \
-              FROM users u WHERE id = $1",
+        sql: "SELECT (to_jsonb(u) - 'password_hash')::text FROM users u WHERE id = $1",
     },
     ExportFile {
         name: "addresses.json",
@@ -87,8 +86,7 @@ pub const FILES: &[ExportFile] = &[
         name: "shops.json",
         about: "The shops you own, if you sell on the marketplace.",
         single: false,
-        sql: "SELECT (to_jsonb(s) - 'search')::text FROM shops s \
-              WHERE owner_id = $1 ORDER BY created_at, id",
+        sql: "SELECT to_jsonb(s)::text FROM shops s WHERE owner_id = $1 ORDER BY created_at, id",
     },
     ExportFile {
         name: "notifications.json",

@@ -168,6 +168,16 @@ pub async fn succeed(
     .await?)
 }
 
+/// Whether the export is still recorded (an erasure deletes it).
+pub async fn exists(db: impl PgExecutor<'_>, id: Uuid) -> StoreResult<bool> {
+    Ok(
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM data_exports WHERE id = $1)")
+            .bind(id)
+            .fetch_one(db)
+            .await?,
+    )
+}
+
 pub async fn fail(pool: &PgPool, id: Uuid, error: &str) -> StoreResult<()> {
     sqlx::query(
         "UPDATE data_exports SET status = 'failed', error = $2, finished_at = now() \

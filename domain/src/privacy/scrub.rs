@@ -63,6 +63,11 @@ impl Personal {
         }
     }
 
+    /// The email, phone (both ways it is written) and id that find the rows naming the user.
+    pub fn identifiers(&self) -> &[String] {
+        &self.identifiers
+    }
+
     /// `LIKE` patterns matching text that holds an identifier.
     fn patterns(&self) -> Vec<String> {
         self.identifiers
@@ -84,6 +89,9 @@ struct Copies {
     table: &'static str,
     columns: &'static [(&'static str, Kind)],
     owned: &'static str,
+    /// Rows never touched: the erasure job's own ledger row (its payload is the user's id
+    /// only), whose lease the worker renews while the scrub runs.
+    spared: &'static str,
 }
 
 const COPIES: &[Copies] = &[
@@ -91,6 +99,7 @@ const COPIES: &[Copies] = &[
         table: "jobs",
         columns: &[("payload", Kind::Json), ("last_error", Kind::Text)],
         owned: "FALSE",
+        spared: "kind = 'privacy.erase.v1'",
     },
     Copies {
         table: "deliveries",
@@ -100,12 +109,14 @@ const COPIES: &[Copies] = &[
             ("last_error", Kind::Text),
         ],
         owned: "FALSE",
+        spared: "FALSE",
     },
     Copies {
         table: "payment_events",
         columns: &[("payload", Kind::Json)],
         owned: "payment_id IN (SELECT p.id FROM payments p JOIN orders o ON o.id = p.order_id \
                 WHERE o.client_id = $1)",
+        spared: "FALSE",
     },
     Copies {
         table: "payments",
@@ -116,32 +127,38 @@ const COPIES: &[Copies] = &[
             ("failure_reason", Kind::Text),
         ],
         owned: "order_id IN (SELECT id FROM orders WHERE client_id = $1)",
+        spared: "FALSE",
     },
     Copies {
         table: "payment_refunds",
         columns: &[("reason", Kind::Text), ("failure_reason", Kind::Text)],
         owned: "payment_id IN (SELECT p.id FROM payments p JOIN orders o ON o.id = p.order_id \
                 WHERE o.client_id = $1)",
+        spared: "FALSE",
     },
     Copies {
         table: "action_logs",
         columns: &[("meta", Kind::Json)],
         owned: "actor_id = $1 OR target_id = $1",
+        spared: "FALSE",
     },
     Copies {
         table: "notifications",
         columns: &[("subject", Kind::Text), ("body", Kind::Text)],
         owned: "FALSE",
+        spared: "FALSE",
     },
     Copies {
         table: "notification_batches",
         columns: &[("subject", Kind::Text), ("body", Kind::Text)],
         owned: "FALSE",
+        spared: "FALSE",
     },
     Copies {
         table: "idempotency_keys",
         columns: &[("response_body", Kind::Json)],
         owned: "FALSE",
+        spared: "FALSE",
     },
     Copies {
         table: "sms_messages",
@@ -151,16 +168,19 @@ const COPIES: &[Copies] = &[
             ("error", Kind::Text),
         ],
         owned: "user_id = $1",
+        spared: "FALSE",
     },
     Copies {
         table: "quotes",
         columns: &[("offer_notes", Kind::Text)],
         owned: "client_id = $1",
+        spared: "FALSE",
     },
     Copies {
         table: "import_errors",
         columns: &[("reason", Kind::Text)],
         owned: "FALSE",
+        spared: "FALSE",
     },
 ];
 
@@ -187,10 +207,11 @@ async fn scrub_column(
 ) -> StoreResult<u64> {
     // `ctid` addresses any row, whatever its key; the rows are locked until the update. The
     // table, column and condition are constants of `COPIES`; values are bound.
-    let (table, owned) = (copies.table, copies.owned);
+    let (table, owned, spared) = (copies.table, copies.owned, copies.spared);
     let rows: Vec<(String, String)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT ctid::text, {column}::text FROM {table} \
-         WHERE {column} IS NOT NULL AND (({owned}) OR {column}::text LIKE ANY($2)) FOR UPDATE"
+         WHERE {column} IS NOT NULL AND (({owned}) OR {column}::text LIKE ANY($2)) \
+           AND NOT ({spared}) FOR UPDATE"
     )))
     .bind(user_id)
     .bind(patterns)

@@ -83,6 +83,16 @@ impl DocumentRenderer {
         let recorded = order_documents::succeed(&self.pool, document.id, &key, size)
             .await
             .transient()?;
+        let gone = !recorded
+            && order_documents::find(&self.pool, document.id)
+                .await
+                .transient()?
+                .is_none();
+        if gone {
+            // The client's data was erased while the PDF was drawn: nothing may keep it.
+            self.storage.delete(&key).await.transient()?;
+            return Ok(false);
+        }
         tracing::info!(%document_id, order_id = %document.order_id, kind = kind.as_str(), size, key,
             recorded, "order document rendered");
         Ok(recorded)

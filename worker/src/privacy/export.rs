@@ -78,9 +78,16 @@ impl DataExporter {
         )
         .await
         .transient()?;
-        if let Some(done) = done {
-            self.email(&mut tx, &done, user).await.transient()?;
-        }
+        let Some(done) = done else {
+            tx.rollback().await.transient()?;
+            // The account was erased while the ZIP was written: nothing may keep it.
+            if !exports::exists(&self.pool, export.id).await.transient()? {
+                self.storage.delete(&key).await.transient()?;
+                tracing::info!(export_id = %export.id, "data export of an erased account dropped");
+            }
+            return Ok(());
+        };
+        self.email(&mut tx, &done, user).await.transient()?;
         self.producer.commit(tx).await.transient()?;
         tracing::info!(export_id = %export.id, rows, size, key, "data export ready");
         Ok(())

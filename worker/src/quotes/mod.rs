@@ -11,6 +11,7 @@ use comptoir_domain::config::ReportSettings;
 use comptoir_domain::money::format_money;
 use comptoir_domain::quotes::{self, QuoteSheet};
 use comptoir_domain::report_links;
+use comptoir_domain::users;
 use comptoir_domain::{PgPool, StoreResult};
 use comptoir_jobs::Producer;
 use comptoir_jobs::email::{EmailMessage, SendEmail};
@@ -62,6 +63,12 @@ impl QuoteDesk {
             .await
             .transient()?;
         let mut tx = self.pool.begin().await.transient()?;
+        if users::erasing(&mut tx, sheet.client_id).await.transient()? {
+            // The client's data was erased while the PDF was drawn: nothing may keep it.
+            tx.rollback().await.transient()?;
+            self.storage.delete(&key).await.transient()?;
+            return Ok(());
+        }
         if quotes::set_pdf(&mut *tx, sheet.id, job.version, &key)
             .await
             .transient()?
