@@ -185,6 +185,61 @@ async fn the_item_limit_stops_creation_with_a_row_error_and_a_dry_run_writes_not
     assert_eq!(products_of(&app, shop.id).await.len(), 3);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sku_repeated_in_a_later_batch_fails_its_row_in_a_dry_run_and_in_a_real_one() {
+    let app = TestApp::spawn(test_settings(&[("imports.batch_rows", json!(2))]).await).await;
+    let _worker = spawn_worker(&app.settings, &["imports"]);
+    let shop = app.shop().await;
+    let existing = "sku,name,price\nOLD,Old,150\n";
+    let first = run_import(
+        &app,
+        &shop.owner_token,
+        &Upload::csv(shop.id, existing.as_bytes()),
+    )
+    .await;
+    assert_eq!(counts(&first), (1, 1, 1, 0, 0));
+    // Batches of two rows: lines 2-3, 4-5, 6-7. Line 5 repeats a SKU the first batch created,
+    // line 6 one it matched with the shop's existing product.
+    let csv = "sku,name,price\nNEW-1,First,100\nOLD,Changed,200\nX,Filler,100\n\
+               NEW-1,Again,300\nOLD,Again,400\nNEW-2,Fine,100\n";
+    let dry = Upload {
+        dry_run: true,
+        ..Upload::csv(shop.id, csv.as_bytes())
+    };
+    let preview = run_import(&app, &shop.owner_token, &dry).await;
+    let real = run_import(
+        &app,
+        &shop.owner_token,
+        &Upload::csv(shop.id, csv.as_bytes()),
+    )
+    .await;
+    for import in [&preview, &real] {
+        assert_eq!(counts(import), (6, 6, 3, 1, 2), "{import}");
+        let errors = errors_of(&app, &shop.owner_token, import).await;
+        let repeated: Vec<(i64, &str)> = errors
+            .iter()
+            .filter(|(_, _, reason)| reason.contains("earlier line"))
+            .map(|(line, column, _)| (*line, column.as_str()))
+            .collect();
+        assert_eq!(repeated, vec![(5, "sku"), (6, "sku")], "{errors:?}");
+    }
+    let prices: Vec<(String, i64)> = products_of(&app, shop.id)
+        .await
+        .into_iter()
+        .map(|(sku, _, price, _, _)| (sku, price))
+        .collect();
+    assert_eq!(
+        prices,
+        vec![
+            ("NEW-1".into(), 100),
+            ("NEW-2".into(), 100),
+            ("OLD".into(), 200),
+            ("X".into(), 100),
+        ],
+        "the first line of a SKU wins"
+    );
+}
+
 const SHOPIFY_LEGACY: &str = "\
 Handle,Title,Body (HTML),Vendor,Type,Tags,Published,Option1 Name,Option1 Value,Option2 Name,Option2 Value,Variant SKU,Variant Inventory Qty,Variant Price,Image Src,Image Position,Status
 boubou,Boubou brodé,<p>Coton <b>bazin</b></p>,Atelier Awa,Robes,\"fête, bazin\",TRUE,Size,M,Color,Indigo,BOU-M,4,45000,https://cdn.shopify.com/s/files/1/boubou-front.jpg?v=1,1,active

@@ -16,14 +16,15 @@ use crate::{StoreResult, new_id};
 const CHUNK_BYTES: usize = 256 * 1024;
 
 /// Creates `import_batch` and loads `rows` into it, each with a fresh id should it be new.
-/// `product_id` and `revive` are filled by [`super::merge::resolve`].
+/// `product_id`, `revive` and `repeated` are filled by [`super::merge::resolve`].
 pub async fn load(tx: &mut PgConnection, rows: &[&ProductRow]) -> StoreResult<()> {
     sqlx::query(
         "CREATE TEMPORARY TABLE import_batch (line BIGINT NOT NULL, new_id UUID NOT NULL, \
          sku TEXT NOT NULL, name TEXT NOT NULL, description TEXT NOT NULL, \
          price_amount BIGINT NOT NULL, currency TEXT NOT NULL, stock INTEGER NOT NULL, \
          category_id UUID, color TEXT, size TEXT, variations JSONB NOT NULL, \
-         features JSONB NOT NULL, product_id UUID, revive BOOLEAN NOT NULL DEFAULT FALSE) \
+         features JSONB NOT NULL, product_id UUID, revive BOOLEAN NOT NULL DEFAULT FALSE, \
+         repeated BOOLEAN NOT NULL DEFAULT FALSE) \
          ON COMMIT DROP",
     )
     .execute(&mut *tx)

@@ -1,8 +1,8 @@
 //! Writes one batch of parsed rows in one transaction. The rows are loaded by COPY into a
-//! staging table and merged set-wise (see `comptoir_domain::imports::merge`): SKUs already seen
-//! in the file are refused, new products inserted within the shop's room ([`Room`]), changed
-//! ones updated, deleted ones revived, and the row errors and counters recorded with them, and
-//! the rows' prepared images attached. A dry run does the same writes inside a savepoint it
+//! staging table and merged set-wise (see `comptoir_domain::imports::merge`): SKUs an earlier
+//! line of the file wrote are refused, new products inserted within the shop's room ([`Room`]),
+//! changed ones updated, deleted ones revived, and the row errors and counters recorded with
+//! them, and the rows' prepared images attached. A dry run does the same writes inside a savepoint it
 //! rolls back, so it reports exactly what a real run would do — except for the rows' images,
 //! which it only checks for presence.
 
@@ -71,15 +71,23 @@ impl<'a> BatchWriter<'a> {
         let rows: Vec<_> = candidates.iter().map(|c| &c.row).collect();
         staging::load(&mut tx, &rows).await.transient()?;
         let before_merge = errors.len();
-        for (line, sku) in merge::claim(&mut tx, import_id).await.transient()? {
+        merge::resolve(&mut tx, shop_id, import_id)
+            .await
+            .transient()?;
+        for (line, sku) in merge::refuse_repeats(&mut tx, import_id)
+            .await
+            .transient()?
+        {
             let reason = format!("SKU {sku:?} already appears on an earlier line");
             errors.push(sku_error(line, reason));
         }
-        merge::resolve(&mut tx, shop_id).await.transient()?;
         for line in merge::refuse_past(&mut tx, lease.room).await.transient()? {
             let reason = "item_limit_reached: the shop's item limit allows no more products";
             errors.push(sku_error(line, reason.to_owned()));
         }
+        merge::remember(&mut tx, import_id, self.import.dry_run)
+            .await
+            .transient()?;
         progress.failed += (errors.len() - before_merge) as i32;
         let written = if self.import.dry_run {
             let mut savepoint = tx.begin().await.transient()?;
@@ -117,7 +125,9 @@ impl<'a> BatchWriter<'a> {
         tx: &mut PgConnection,
         candidates: &[Candidate],
     ) -> Result<Written, JobError> {
-        let written = merge::write(tx, self.import.shop_id).await.transient()?;
+        let written = merge::write(tx, self.import.shop_id, self.import.id)
+            .await
+            .transient()?;
         let with_images: Vec<&Candidate> = candidates
             .iter()
             .filter(|c| !c.prepared.is_empty())
