@@ -3,12 +3,9 @@
 use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::{ConnectOptions, Connection, PgPool};
+use sqlx::{ConnectOptions, PgPool};
 
 use crate::config::DatabaseSettings;
-
-/// How long a pooled connection may sit unused before it is checked on the way out.
-const PING_WHEN_IDLE_FOR: Duration = Duration::from_secs(1);
 
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations");
 
@@ -24,7 +21,12 @@ pub fn pool(settings: &DatabaseSettings) -> Result<PgPool, sqlx::Error> {
 /// are inserted by the business transactions, which stay synchronous: none is ever lost.
 pub fn ledger_pool(settings: &DatabaseSettings) -> Result<PgPool, sqlx::Error> {
     let options = connect_options(settings, &[("synchronous_commit", "off")])?;
-    Ok(pool_options(settings).connect_lazy_with(options))
+    Ok(pool_options(settings)
+        // No ping before each statement: every ledger statement runs in a loop that retries,
+        // so a connection that died with a restarted server costs one retry, not a round trip
+        // on every claim.
+        .test_before_acquire(false)
+        .connect_lazy_with(options))
 }
 
 /// A small pool whose connections are opened at once and kept, for a statement that must not
@@ -55,18 +57,6 @@ fn pool_options(settings: &DatabaseSettings) -> PgPoolOptions {
     PgPoolOptions::new()
         .max_connections(settings.max_connections)
         .acquire_timeout(Duration::from_secs(settings.acquire_timeout_secs))
-        // sqlx pings every connection it hands out: a round trip more per transaction, a
-        // quarter of a short one's. Only a connection that sat idle, and may have outlived a
-        // server restart, is pinged (and replaced if dead); a busy one goes straight to work.
-        .test_before_acquire(false)
-        .before_acquire(|conn, meta| {
-            Box::pin(async move {
-                if meta.idle_for >= PING_WHEN_IDLE_FOR {
-                    conn.ping().await?;
-                }
-                Ok(true)
-            })
-        })
 }
 
 /// Applies pending migrations. sqlx holds a Postgres advisory lock meanwhile, so several
