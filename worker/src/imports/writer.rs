@@ -2,9 +2,9 @@
 //! staging table and merged set-wise (see `comptoir_domain::imports::merge`): SKUs an earlier
 //! line of the file wrote are refused, new products inserted within the shop's room ([`Room`]),
 //! changed ones updated, deleted ones revived, and the row errors and counters recorded with
-//! them, and the rows' prepared images attached. A dry run does the same writes inside a savepoint it
-//! rolls back, so it reports exactly what a real run would do — except for the rows' images,
-//! which it only checks for presence.
+//! them, and the rows' prepared images attached. A dry run does the same writes inside a
+//! savepoint it rolls back, so it reports exactly what a real run would do — except for the
+//! rows' images, which it only checks for presence.
 
 use std::sync::{Arc, Mutex};
 
